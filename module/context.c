@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IUC contexts: the IUC side of a process.
+ *
+ * A context belongs to one thread group, named by its struct pid, and is
+ * found by PID through a small hash of live contexts.  It holds the
+ * specification's per-process state: the signal handler table, the signal
+ * queue and the readiness flag, and the identifier table of the pipe ends
+ * the process holds.
+ *
+ * Signals are records.  A record whose code the process handles is queued;
+ * once the process is READY the queue is readable with read(2), poll(2)
+ * reports it, and a handled code with a real-time signal raises that signal
+ * for each record, in queue order.  Other codes are not queued: the
+ * specification ignores a signal without handler.
+ *
+ * The context ends when its process exits, even if a forked child still
+ * holds the file: an entry on the process's pidfd wait queue (woken when
+ * the thread group is gone) schedules the end.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/nsproxy.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uidgid.h>
+
+#include "iuc_internal.h"
+
+/*
+ * Live contexts by struct pid.  Writers take iuc_contexts_lock; lookups
+ * walk under RCU and take a reference with kref_get_unless_zero().
+ */
+static DEFINE_HASHTABLE(iuc_contexts, 8);
+static DEFINE_SPINLOCK(iuc_contexts_lock);
+
+static struct kmem_cache *iuc_event_cache;
+static struct workqueue_struct *iuc_wq;
+
+static const u8 iuc_signal_codes[] = {
+	IUC_SIG_RECV_PIPE, IUC_SIG_PIPE_CLOSED,
+	IUC_SIG_SERVICE_CONN_REQUEST, IUC_SIG_SERVICE_CLIENT_CLOSED,
+	IUC_SIG_SERVICE_CLIENT_QUITTED, IUC_SIG_SERVICE_SERVER_QUITTED,
+	IUC_SIG_RECV_SHARED_MEM, IUC_SIG_UNSHARED_MEM,
+};
+
+bool iuc_signal_code_valid(u8 code)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(iuc_signal_codes); i++)
+		if (iuc_signal_codes[i] == code)
+			return true;
+	return false;
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+static void iuc_context_free(struct kref *ref)
+{
+	struct iuc_context *ctx = container_of(ref, struct iuc_context, ref);
+
+	WARN_ON(!xa_empty(&ctx->ends));
+	WARN_ON(!list_empty(&ctx->queue));
+	put_pid(ctx->pid);
+	xa_destroy(&ctx->ends);
+	kfree_rcu(ctx, rcu);
+}
+
+void iuc_context_put(struct iuc_context *ctx)
+{
+	kref_put(&ctx->ref, iuc_context_free);
+}
+
+bool iuc_context_is_current(const struct iuc_context *ctx)
+{
+	return ctx->pid == task_tgid(current) && !READ_ONCE(ctx->dead);
+}
+
+/* Has the thread group of @pid exited?  The test pidfd_poll() makes. */
+static bool iuc_process_gone(struct pid *pid)
+{
+	struct task_struct *task;
+	bool gone;
+
+	rcu_read_lock();
+	task = pid_task(pid, PIDTYPE_PID);
+	gone = !task || (task->exit_state && !delay_group_leader(task));
+	rcu_read_unlock();
+	return gone;
+}
+
+static void iuc_context_exit_work(struct work_struct *work)
+{
+	struct iuc_context *ctx = container_of(work, struct iuc_context, exit_work);
+
+	if (iuc_process_gone(ctx->pid))
+		iuc_context_end(ctx);
+	iuc_context_put(ctx);
+}
+
+/*
+ * Woken (under the pidfd wait queue's lock, in the exiting task) whenever
+ * the process's pidfd would report an exit; the work decides.
+ */
+static int iuc_context_exit_wake(struct wait_queue_entry *wait,
+				 unsigned int mode, int sync, void *key)
+{
+	struct iuc_context *ctx = container_of(wait, struct iuc_context, exit_wait);
+
+	kref_get(&ctx->ref);
+	if (!queue_work(iuc_wq, &ctx->exit_work))
+		kref_put(&ctx->ref, iuc_context_free);	/* queued already, not last */
+	return 0;
+}
+
+static struct iuc_context *iuc_context_find_locked(struct pid *pid)
+{
+	struct iuc_context *ctx;
+
+	hash_for_each_possible_rcu(iuc_contexts, ctx, hnode, (unsigned long)pid)
+		if (ctx->pid == pid && !READ_ONCE(ctx->dead))
+			return ctx;
+	return NULL;
+}
+
+int iuc_context_create(struct iuc_context **out)
+{
+	struct iuc_context *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	kref_init(&ctx->ref);		/* the file's reference */
+	ctx->pid = get_pid(task_tgid(current));
+	ctx->uid = current_uid();
+	spin_lock_init(&ctx->lock);
+	memset(ctx->handler, IUC_HANDLER_NONE, sizeof(ctx->handler));
+	INIT_LIST_HEAD(&ctx->queue);
+	init_waitqueue_head(&ctx->readers);
+	mutex_init(&ctx->read_lock);
+	mutex_init(&ctx->ends_lock);
+	xa_init(&ctx->ends);
+	ctx->next_id = 1;
+	INIT_WORK(&ctx->exit_work, iuc_context_exit_work);
+	init_waitqueue_func_entry(&ctx->exit_wait, iuc_context_exit_wake);
+
+	spin_lock(&iuc_contexts_lock);
+	if (iuc_context_find_locked(ctx->pid)) {
+		spin_unlock(&iuc_contexts_lock);
+		put_pid(ctx->pid);
+		kfree(ctx);
+		return -EBUSY;
+	}
+	kref_get(&ctx->ref);		/* the table's reference, until the end */
+	hash_add_rcu(iuc_contexts, &ctx->hnode, (unsigned long)ctx->pid);
+	spin_unlock(&iuc_contexts_lock);
+
+	add_wait_queue(&ctx->pid->wait_pidfd, &ctx->exit_wait);
+	*out = ctx;
+	return 0;
+}
+
+static void iuc_queue_purge(struct iuc_context *ctx)
+{
+	struct iuc_event *ev, *tmp;
+	LIST_HEAD(purged);
+
+	spin_lock(&ctx->lock);
+	list_splice_init(&ctx->queue, &purged);
+	ctx->nr_queued = 0;
+	spin_unlock(&ctx->lock);
+
+	list_for_each_entry_safe(ev, tmp, &purged, node)
+		iuc_event_free(ev);
+}
+
+/*
+ * End @ctx: it leaves the table (new lookups fail), its pipes close with
+ * the "terminated" closing type, its queue is freed and readers wake.
+ * Called once the process has exited, or when the file is released;
+ * idempotent.
+ */
+void iuc_context_end(struct iuc_context *ctx)
+{
+	spin_lock(&ctx->lock);
+	if (ctx->dead) {
+		spin_unlock(&ctx->lock);
+		return;
+	}
+	WRITE_ONCE(ctx->dead, true);
+	spin_unlock(&ctx->lock);
+
+	spin_lock(&iuc_contexts_lock);
+	hash_del_rcu(&ctx->hnode);
+	spin_unlock(&iuc_contexts_lock);
+	remove_wait_queue(&ctx->pid->wait_pidfd, &ctx->exit_wait);
+
+	iuc_pipes_release_all(ctx);
+
+	mutex_lock(&ctx->read_lock);
+	iuc_queue_purge(ctx);
+	mutex_unlock(&ctx->read_lock);
+	wake_up_all(&ctx->readers);
+
+	iuc_context_put(ctx);		/* the table's reference */
+}
+
+/* The live context of PID @nr in the caller's PID namespace, referenced. */
+struct iuc_context *iuc_context_get_by_vpid(u64 nr)
+{
+	struct iuc_context *ctx = NULL;
+	struct pid *pid;
+
+	if (!nr || nr > PID_MAX_LIMIT)
+		return NULL;
+	rcu_read_lock();
+	pid = find_vpid((pid_t)nr);
+	if (pid) {
+		ctx = iuc_context_find_locked(pid);
+		if (ctx && !kref_get_unless_zero(&ctx->ref))
+			ctx = NULL;
+	}
+	rcu_read_unlock();
+	return ctx;
+}
+
+/*
+ * May the calling process reach @target with OPEN_PIPE, SEND_PIPE or
+ * SHARE_MEM?  Only inside one application (IPC namespace: -EACCES) and as
+ * the same user, by the uid rules of kill(2) inside one user namespace
+ * (-EPERM).  -ESRCH when the target is gone.
+ */
+int iuc_may_reach(struct iuc_context *target)
+{
+	const struct cred *cred = current_cred();
+	const struct cred *tcred;
+	struct task_struct *task;
+	struct nsproxy *nsp;
+	int ret = 0;
+
+	rcu_read_lock();
+	task = pid_task(target->pid, PIDTYPE_TGID);
+	if (!task) {
+		ret = -ESRCH;
+		goto out;
+	}
+	task_lock(task);
+	nsp = task->nsproxy;
+	if (!nsp)
+		ret = -ESRCH;
+	else if (nsp->ipc_ns != current->nsproxy->ipc_ns)
+		ret = -EACCES;
+	task_unlock(task);
+	if (ret)
+		goto out;
+
+	tcred = __task_cred(task);
+	if (cred->user_ns != tcred->user_ns)
+		ret = -EPERM;
+	else if (!uid_eq(cred->euid, tcred->suid) &&
+		 !uid_eq(cred->euid, tcred->uid) &&
+		 !uid_eq(cred->uid, tcred->suid) &&
+		 !uid_eq(cred->uid, tcred->uid) &&
+		 !ns_capable(tcred->user_ns, CAP_KILL))
+		ret = -EPERM;
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+/* The application id (ANID) of the caller: its IPC namespace's inode. */
+u32 iuc_current_anid(void)
+{
+	return current->nsproxy->ipc_ns->ns.inum;
+}
+
+/* The number of @pid in the PID namespace of @ctx's process (0: none). */
+pid_t iuc_context_pid_nr(struct iuc_context *ctx, struct pid *pid)
+{
+	struct task_struct *task;
+	pid_t nr = 0;
+
+	rcu_read_lock();
+	task = pid_task(ctx->pid, PIDTYPE_TGID);
+	if (task)
+		nr = pid_nr_ns(pid, task_active_pid_ns(task));
+	rcu_read_unlock();
+	return nr;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+struct iuc_event *iuc_event_alloc(u8 code, u64 object, bool reserved)
+{
+	struct iuc_event *ev;
+
+	ev = kmem_cache_zalloc(iuc_event_cache, GFP_KERNEL_ACCOUNT);
+	if (!ev)
+		return NULL;
+	INIT_LIST_HEAD(&ev->node);
+	ev->sig.code = code;
+	ev->sig.object = object;
+	ev->reserved = reserved;
+	return ev;
+}
+
+void iuc_event_free(struct iuc_event *ev)
+{
+	if (ev)
+		kmem_cache_free(iuc_event_cache, ev);
+}
+
+/*
+ * Fill in who caused @ev, as the receiving process @task sees it: @cause,
+ * the context of the calling process, or of a process that ended (whose
+ * uid is then the one it opened /dev/iuc with).
+ */
+static void iuc_event_set_cause(struct iuc_event *ev, struct task_struct *task,
+				struct iuc_context *cause)
+{
+	kuid_t uid = cause->pid == task_tgid(current) ? current_uid() : cause->uid;
+
+	ev->cause_pid = pid_nr_ns(cause->pid, task_active_pid_ns(task));
+	ev->cause_uid = from_kuid_munged(task_cred_xxx(task, user_ns), uid);
+}
+
+/* Raise the real-time signal of @ev's code, if any.  Under ctx->lock. */
+static void iuc_event_raise(struct iuc_context *ctx, struct iuc_event *ev)
+{
+	u8 sig = ctx->handler[ev->sig.code];
+	struct kernel_siginfo info;
+	struct task_struct *task;
+
+	lockdep_assert_held(&ctx->lock);
+	if (sig == IUC_HANDLER_NONE || sig == 0)
+		return;
+
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_code = SI_MESGQ;
+	info.si_pid = ev->cause_pid;
+	info.si_uid = ev->cause_uid;
+	info.si_int = ev->sig.code;
+
+	rcu_read_lock();
+	task = pid_task(ctx->pid, PIDTYPE_TGID);
+	if (task)
+		send_sig_info(sig, &info, task);
+	rcu_read_unlock();
+}
+
+/*
+ * Queue @ev in @ctx, which takes it over whatever the result.
+ * Returns 0 when queued, or when dropped because the code is not handled
+ * and @require_handler is false (a signal without handler is ignored);
+ * -ENOENT when not handled and @require_handler; -EAGAIN when the queue is
+ * full (reserved events always fit); -ESRCH when the context has ended.
+ */
+int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
+		   struct iuc_context *cause, bool require_handler)
+{
+	struct task_struct *task;
+	int ret = 0;
+
+	rcu_read_lock();
+	task = pid_task(ctx->pid, PIDTYPE_TGID);
+	if (task)
+		iuc_event_set_cause(ev, task, cause);
+	rcu_read_unlock();
+
+	spin_lock(&ctx->lock);
+	if (ctx->dead) {
+		ret = -ESRCH;
+	} else if (ctx->handler[ev->sig.code] == IUC_HANDLER_NONE) {
+		ret = require_handler ? -ENOENT : 0;
+	} else if (!ev->reserved &&
+		   ctx->nr_queued >= READ_ONCE(iuc_max_queued_signals)) {
+		ret = -EAGAIN;
+	} else {
+		list_add_tail(&ev->node, &ctx->queue);
+		if (!ev->reserved)
+			ctx->nr_queued++;
+		if (ctx->ready)
+			iuc_event_raise(ctx, ev);
+		ev = NULL;
+	}
+	spin_unlock(&ctx->lock);
+
+	if (ev)
+		iuc_event_free(ev);
+	else
+		wake_up_interruptible_poll(&ctx->readers, EPOLLIN | EPOLLRDNORM);
+	return ret;
+}
+
+/* ---- signal calls ------------------------------------------------------ */
+
+long iuc_handle_signal(struct iuc_context *ctx, void *args)
+{
+	struct iuc_handle_signal *a = args;
+
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	if (!iuc_signal_code_valid(a->code))
+		return iuc_fail(a, IUC_E_HANDLE_UNKNOWN_SIGNAL, -EINVAL);
+	if (a->rt_signal && (a->rt_signal < SIGRTMIN || a->rt_signal > SIGRTMAX))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+
+	spin_lock(&ctx->lock);
+	WRITE_ONCE(ctx->handler[a->code], a->rt_signal);
+	spin_unlock(&ctx->lock);
+	return 0;
+}
+
+long iuc_unhandle_signal(struct iuc_context *ctx, void *args)
+{
+	struct iuc_unhandle_signal *a = args;
+	long ret = 0;
+
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	if (!iuc_signal_code_valid(a->code))
+		return iuc_fail(a, IUC_E_UNHANDLE_UNKNOWN_SIGNAL, -EINVAL);
+
+	spin_lock(&ctx->lock);
+	if (ctx->handler[a->code] == IUC_HANDLER_NONE)
+		ret = iuc_fail(a, IUC_E_UNHANDLE_NOT_HANDLED, -ENOENT);
+	else
+		WRITE_ONCE(ctx->handler[a->code], IUC_HANDLER_NONE);
+	spin_unlock(&ctx->lock);
+	return ret;
+}
+
+long iuc_is_signal_handled(struct iuc_context *ctx, void *args)
+{
+	struct iuc_is_signal_handled *a = args;
+	u8 sig;
+
+	if (a->handled || a->rt_signal || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	if (!iuc_signal_code_valid(a->code))
+		return iuc_fail(a, IUC_E_IS_HANDLED_UNKNOWN_SIGNAL, -EINVAL);
+
+	sig = READ_ONCE(ctx->handler[a->code]);
+	a->handled = sig != IUC_HANDLER_NONE;
+	a->rt_signal = a->handled ? sig : 0;
+	return 0;
+}
+
+long iuc_ready(struct iuc_context *ctx, void *args)
+{
+	struct iuc_event *ev;
+	bool any;
+
+	spin_lock(&ctx->lock);
+	if (ctx->ready) {
+		spin_unlock(&ctx->lock);
+		return iuc_fail(args, IUC_E_READY_ALREADY, -EALREADY);
+	}
+	ctx->ready = true;
+	list_for_each_entry(ev, &ctx->queue, node)
+		iuc_event_raise(ctx, ev);
+	any = !list_empty(&ctx->queue);
+	spin_unlock(&ctx->lock);
+
+	if (any)
+		wake_up_interruptible_poll(&ctx->readers, EPOLLIN | EPOLLRDNORM);
+	return 0;
+}
+
+/* ---- reading records --------------------------------------------------- */
+
+static bool iuc_context_readable(struct iuc_context *ctx)
+{
+	bool readable;
+
+	spin_lock(&ctx->lock);
+	readable = ctx->dead || (ctx->ready && !list_empty(&ctx->queue));
+	spin_unlock(&ctx->lock);
+	return readable;
+}
+
+/*
+ * Copy out the first record, then take it off the queue: a fault leaves it
+ * queued.  Only the reader holding ctx->read_lock removes records, so the
+ * first one cannot change under the copy.
+ */
+static int iuc_context_read_one(struct iuc_context *ctx, char __user *buf)
+{
+	struct iuc_event *ev;
+
+	spin_lock(&ctx->lock);
+	ev = ctx->ready ? list_first_entry_or_null(&ctx->queue,
+						   struct iuc_event, node) : NULL;
+	spin_unlock(&ctx->lock);
+	if (!ev)
+		return -EAGAIN;
+
+	if (copy_to_user(buf, &ev->sig, sizeof(ev->sig)))
+		return -EFAULT;
+
+	spin_lock(&ctx->lock);
+	list_del(&ev->node);
+	if (!ev->reserved)
+		ctx->nr_queued--;
+	spin_unlock(&ctx->lock);
+	iuc_event_free(ev);
+	return 0;
+}
+
+ssize_t iuc_context_read(struct iuc_context *ctx, char __user *buf,
+			 size_t count, bool nonblock)
+{
+	ssize_t done = 0;
+	int ret = -EAGAIN;
+
+	if (count < sizeof(struct iuc_signal))
+		return -EINVAL;
+
+	for (;;) {
+		if (mutex_lock_interruptible(&ctx->read_lock))
+			return -ERESTARTSYS;
+		while (count - done >= sizeof(struct iuc_signal)) {
+			ret = iuc_context_read_one(ctx, buf + done);
+			if (ret)
+				break;
+			done += sizeof(struct iuc_signal);
+		}
+		mutex_unlock(&ctx->read_lock);
+
+		if (done)
+			return done;
+		if (ret != -EAGAIN)
+			return ret;
+		if (READ_ONCE(ctx->dead))
+			return -EBADFD;
+		if (nonblock)
+			return -EAGAIN;
+		if (wait_event_interruptible(ctx->readers, iuc_context_readable(ctx)))
+			return -ERESTARTSYS;
+	}
+}
+
+__poll_t iuc_context_poll(struct iuc_context *ctx, struct file *file,
+			  struct poll_table_struct *wait)
+{
+	__poll_t mask = 0;
+
+	poll_wait(file, &ctx->readers, wait);
+	spin_lock(&ctx->lock);
+	if (ctx->dead)
+		mask = EPOLLERR | EPOLLHUP;
+	else if (ctx->ready && !list_empty(&ctx->queue))
+		mask = EPOLLIN | EPOLLRDNORM;
+	spin_unlock(&ctx->lock);
+	return mask;
+}
+
+/* ---- module setup ------------------------------------------------------ */
+
+int __init iuc_context_init(void)
+{
+	iuc_event_cache = KMEM_CACHE(iuc_event, SLAB_ACCOUNT);
+	if (!iuc_event_cache)
+		return -ENOMEM;
+	/* Context ends run from here; destroying it drains them at unload. */
+	iuc_wq = alloc_workqueue("iuc", WQ_UNBOUND, 0);
+	if (!iuc_wq) {
+		kmem_cache_destroy(iuc_event_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void iuc_context_exit(void)
+{
+	destroy_workqueue(iuc_wq);
+	rcu_barrier();		/* kfree_rcu() of contexts and pipes */
+	kmem_cache_destroy(iuc_event_cache);
+}

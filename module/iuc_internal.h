@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * IUC internal interfaces, shared by the files of the module.
+ *
+ * Objects and their files:
+ *   main.c     - the misc device, file operations, ioctl dispatch table
+ *   context.c  - per-process contexts, signal handler table, signal queue
+ *   pipe.c     - pipes and the identifiers that name their ends
+ */
+#ifndef _IUC_INTERNAL_H
+#define _IUC_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <linux/iuc.h>
+
+struct iuc_pipe;
+struct poll_table_struct;
+struct file;
+
+/* Tunables, module parameters (main.c). */
+extern unsigned int iuc_max_queued_signals;
+extern unsigned int iuc_max_pipes_per_process;
+
+/*
+ * One signal on its way to a context.  Closing signals (PIPE_CLOSED and
+ * the like) are allocated together with the object they announce, so that
+ * announcing the end of an object can never fail: @reserved events do not
+ * count against iuc_max_queued_signals.
+ */
+struct iuc_event {
+	struct list_head	node;
+	struct iuc_signal	sig;
+	pid_t			cause_pid;	/* cause, in the receiver's PID namespace */
+	uid_t			cause_uid;	/* cause's uid, in the receiver's user ns */
+	bool			reserved;
+};
+
+/* Handler table entry: not handled, or handled with this RT signal (0: none). */
+#define IUC_HANDLER_NONE	0xff
+
+/*
+ * The IUC side of one process (thread group).  Created by the process's
+ * open() of /dev/iuc, bound to it for its whole life: only that process
+ * may use it, and it ends when the process exits, whoever still holds the
+ * file.
+ */
+struct iuc_context {
+	struct kref		ref;
+	struct rcu_head		rcu;
+	struct pid		*pid;		/* the thread group; immutable */
+	kuid_t			uid;		/* at open: the cause of its closing signals */
+	struct hlist_node	hnode;		/* iuc_contexts, under iuc_contexts_lock */
+
+	/* Process exit watch: an entry on pid->wait_pidfd. */
+	struct wait_queue_entry	exit_wait;
+	struct work_struct	exit_work;
+
+	/*
+	 * @lock protects the handler table, the signal queue, @nr_queued,
+	 * @ready and @dead.  It nests outside the target task's siglock
+	 * (real-time signals are sent under it, so that they keep the order
+	 * of the records).
+	 */
+	spinlock_t		lock;
+	u8			handler[256];	/* by signal code: RT signal or IUC_HANDLER_NONE */
+	struct list_head	queue;		/* of struct iuc_event */
+	unsigned int		nr_queued;	/* events that count against the bound */
+	bool			ready;
+	bool			dead;
+
+	wait_queue_head_t	readers;	/* read() and poll() of records */
+	struct mutex		read_lock;	/* one reader takes records at a time */
+
+	/*
+	 * @ends_lock protects the identifier table @ends (writers; lookups
+	 * use RCU), @next_id, @nr_ends and @ends_closed.  Never held together
+	 * with the @ends_lock of another context.
+	 */
+	struct mutex		ends_lock;
+	struct xarray		ends;		/* identifier -> struct iuc_pipe_end */
+	u64			next_id;	/* never reused: stale ids stay stale */
+	unsigned int		nr_ends;
+	bool			ends_closed;	/* set when the context ends */
+};
+
+/* context.c */
+int iuc_context_create(struct iuc_context **out);
+void iuc_context_end(struct iuc_context *ctx);
+void iuc_context_put(struct iuc_context *ctx);
+struct iuc_context *iuc_context_get_by_vpid(u64 nr);
+bool iuc_context_is_current(const struct iuc_context *ctx);
+bool iuc_signal_code_valid(u8 code);
+
+struct iuc_event *iuc_event_alloc(u8 code, u64 object, bool reserved);
+void iuc_event_free(struct iuc_event *ev);
+int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
+		   struct iuc_context *cause, bool require_handler);
+int iuc_may_reach(struct iuc_context *target);
+u32 iuc_current_anid(void);
+pid_t iuc_context_pid_nr(struct iuc_context *ctx, struct pid *pid);
+int iuc_context_init(void);
+void iuc_context_exit(void);
+
+long iuc_handle_signal(struct iuc_context *ctx, void *args);
+long iuc_unhandle_signal(struct iuc_context *ctx, void *args);
+long iuc_is_signal_handled(struct iuc_context *ctx, void *args);
+long iuc_ready(struct iuc_context *ctx, void *args);
+
+ssize_t iuc_context_read(struct iuc_context *ctx, char __user *buf,
+			 size_t count, bool nonblock);
+__poll_t iuc_context_poll(struct iuc_context *ctx, struct file *file,
+			  struct poll_table_struct *wait);
+
+/* pipe.c */
+void iuc_pipes_release_all(struct iuc_context *ctx);
+long iuc_open_pipe(struct iuc_context *ctx, void *args);
+long iuc_pipe_info(struct iuc_context *ctx, void *args);
+long iuc_close_pipe(struct iuc_context *ctx, void *args);
+
+/*
+ * A call handler returns 0 or a negative errno; on failure it stores the
+ * specification's code in the @error field of its argument struct, which
+ * the dispatcher copies back.  iuc_fail() does both in one statement.
+ */
+static inline long iuc_fail(void *args, u8 code, long err)
+{
+	*(__u32 *)args = code;
+	return err;
+}
+
+#endif /* _IUC_INTERNAL_H */

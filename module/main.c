@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IUC - inter-process uni-directional channels for Linux.
+ *
+ * The misc device /dev/iuc.  Opening it creates the IUC context of the
+ * calling process; the calls of the specification are ioctls on that fd
+ * (dispatched by the table below, the ioctl number being the call code),
+ * and the signals the process receives are read(2) from it as fixed-size
+ * records, poll(2)able, and raised as real-time signals.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+
+#include "iuc_internal.h"
+
+/*
+ * A receiver that never reads must not let its senders pin unbounded
+ * kernel memory: each queued record costs about 100 bytes.  1024 records
+ * absorb any realistic burst of pipe openings between two reads.
+ */
+unsigned int iuc_max_queued_signals = 1024;
+module_param_named(max_queued_signals, iuc_max_queued_signals, uint, 0644);
+MODULE_PARM_DESC(max_queued_signals,
+		 "Signal records a process may have queued (closing signals excepted)");
+
+/*
+ * Each pipe end held costs a slot in the holder's identifier table and a
+ * share of the pipe; the limit keeps one process (or its peers, which open
+ * pipes *to* it) from exhausting kernel memory, as RLIMIT_NOFILE does for
+ * fds.
+ */
+unsigned int iuc_max_pipes_per_process = 4096;
+module_param_named(max_pipes_per_process, iuc_max_pipes_per_process, uint, 0644);
+MODULE_PARM_DESC(max_pipes_per_process, "Pipe ends one process may hold");
+
+struct iuc_args_header {
+	__u32 error;
+	__u32 flags;
+};
+
+/* Room for the argument struct of any call, as the kernel knows it. */
+union iuc_args {
+	struct iuc_args_header		hdr;
+	struct iuc_handle_signal	handle_signal;
+	struct iuc_unhandle_signal	unhandle_signal;
+	struct iuc_is_signal_handled	is_signal_handled;
+	struct iuc_ready		ready;
+	struct iuc_open_pipe		open_pipe;
+	struct iuc_send_pipe		send_pipe;
+	struct iuc_pipe_write		pipe_write;
+	struct iuc_pipe_read		pipe_read;
+	struct iuc_pipe_info		pipe_info;
+	struct iuc_close_pipe		close_pipe;
+	struct iuc_connect_service	connect_service;
+	struct iuc_end_service_conn	end_service_conn;
+	struct iuc_accept_service_conn	accept_service_conn;
+	struct iuc_reject_service_conn	reject_service_conn;
+	struct iuc_mem_unmap		mem_unmap;
+	struct iuc_share_mem		share_mem;
+	struct iuc_unshare_mem		unshare_mem;
+	struct iuc_mem_sharing_info	mem_sharing_info;
+};
+
+struct iuc_call {
+	long	(*fn)(struct iuc_context *ctx, void *args);
+	u16	size;		/* of the struct this kernel knows */
+	u16	size_ver0;	/* of the first published struct */
+};
+
+#define IUC_CALL(NAME, name, handler)					\
+	[IUC_CALL_##NAME] = {						\
+		.fn = handler,						\
+		.size = sizeof(struct iuc_##name),			\
+		.size_ver0 = IUC_##NAME##_SIZE_VER0,			\
+	}
+
+/* The calls, by code.  A hole answers ENOTTY (IUC_E_UNKNOWN_CALL). */
+static const struct iuc_call iuc_calls[] = {
+	IUC_CALL(HANDLE_SIGNAL, handle_signal, iuc_handle_signal),
+	IUC_CALL(UNHANDLE_SIGNAL, unhandle_signal, iuc_unhandle_signal),
+	IUC_CALL(IS_SIGNAL_HANDLED, is_signal_handled, iuc_is_signal_handled),
+	IUC_CALL(READY, ready, iuc_ready),
+	IUC_CALL(OPEN_PIPE, open_pipe, iuc_open_pipe),
+	IUC_CALL(PIPE_INFO, pipe_info, iuc_pipe_info),
+	IUC_CALL(CLOSE_PIPE, close_pipe, iuc_close_pipe),
+};
+
+/* Layout promises of the UAPI: no implicit padding, sizes as published. */
+static void __init iuc_check_uapi_layout(void)
+{
+	BUILD_BUG_ON(sizeof(struct iuc_handle_signal) != IUC_HANDLE_SIGNAL_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_unhandle_signal) != IUC_UNHANDLE_SIGNAL_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_is_signal_handled) != IUC_IS_SIGNAL_HANDLED_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_ready) != IUC_READY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_open_pipe) != IUC_OPEN_PIPE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_send_pipe) != IUC_SEND_PIPE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_pipe_write) != IUC_PIPE_WRITE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_pipe_read) != IUC_PIPE_READ_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_pipe_info) != IUC_PIPE_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_close_pipe) != IUC_CLOSE_PIPE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_connect_service) != IUC_CONNECT_SERVICE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_end_service_conn) != IUC_END_SERVICE_CONN_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_accept_service_conn) !=
+		     IUC_ACCEPT_SERVICE_CONN_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_reject_service_conn) !=
+		     IUC_REJECT_SERVICE_CONN_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_mem_unmap) != IUC_MEM_UNMAP_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_share_mem) != IUC_SHARE_MEM_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_unshare_mem) != IUC_UNSHARE_MEM_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_mem_sharing_info) != IUC_MEM_SHARING_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_signal) != IUC_SIGNAL_SIZE);
+	BUILD_BUG_ON(sizeof(struct iuc_sig_recv_pipe) != 32);
+	BUILD_BUG_ON(sizeof(struct iuc_sig_pipe_closed) != 32);
+	BUILD_BUG_ON(sizeof(struct iuc_sig_service_conn_request) != 32);
+	BUILD_BUG_ON(sizeof(struct iuc_sig_service_server_quitted) != 32);
+	BUILD_BUG_ON(sizeof(struct iuc_sig_recv_shared_mem) != 32);
+	BUILD_BUG_ON(sizeof(struct iuc_sig_unshared_mem) != 32);
+}
+
+/* Report @code in the caller's struct when it cannot be read whole. */
+static void iuc_put_error(void __user *uarg, unsigned int usize, u8 code)
+{
+	if (usize >= sizeof(__u32))
+		put_user((__u32)code, (__u32 __user *)uarg);
+}
+
+static long iuc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct iuc_context *ctx = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	unsigned int nr = _IOC_NR(cmd);
+	unsigned int usize = _IOC_SIZE(cmd);
+	const struct iuc_call *call;
+	union iuc_args args;
+	long ret;
+
+	if (_IOC_TYPE(cmd) != IUC_IOC_MAGIC ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE) ||
+	    nr >= ARRAY_SIZE(iuc_calls) || !iuc_calls[nr].fn)
+		return -ENOTTY;
+	call = &iuc_calls[nr];
+
+	if (usize < call->size_ver0) {
+		iuc_put_error(uarg, usize, IUC_E_INVALID_ARG);
+		return -EINVAL;
+	}
+	ret = copy_struct_from_user(&args, call->size, uarg, usize);
+	if (ret) {
+		if (ret == -E2BIG)
+			iuc_put_error(uarg, usize, IUC_E_INVALID_ARG);
+		return ret;
+	}
+
+	if (!iuc_context_is_current(ctx))
+		ret = iuc_fail(&args, IUC_E_NOT_OWNER, -EBADFD);
+	else if (args.hdr.flags)
+		ret = iuc_fail(&args, IUC_E_INVALID_ARG, -EINVAL);
+	else
+		ret = call->fn(ctx, &args);
+	if (!ret)
+		args.hdr.error = IUC_E_NONE;
+
+	if (copy_to_user(uarg, &args, min_t(unsigned int, usize, call->size)))
+		return -EFAULT;
+	return ret;
+}
+
+static int iuc_open(struct inode *inode, struct file *file)
+{
+	struct iuc_context *ctx;
+	int ret;
+
+	ret = iuc_context_create(&ctx);
+	if (ret)
+		return ret;
+	file->private_data = ctx;
+	return nonseekable_open(inode, file);
+}
+
+/*
+ * The last reference to the file is gone: the context ends now unless its
+ * process's exit already ended it.
+ */
+static int iuc_release(struct inode *inode, struct file *file)
+{
+	struct iuc_context *ctx = file->private_data;
+
+	iuc_context_end(ctx);
+	iuc_context_put(ctx);
+	return 0;
+}
+
+static ssize_t iuc_read(struct file *file, char __user *buf, size_t count,
+			loff_t *ppos)
+{
+	struct iuc_context *ctx = file->private_data;
+
+	if (!iuc_context_is_current(ctx))
+		return -EBADFD;
+	return iuc_context_read(ctx, buf, count, file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t iuc_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct iuc_context *ctx = file->private_data;
+
+	if (!iuc_context_is_current(ctx))
+		return EPOLLERR;
+	return iuc_context_poll(ctx, file, wait);
+}
+
+static const struct file_operations iuc_fops = {
+	.owner		= THIS_MODULE,
+	.open		= iuc_open,
+	.release	= iuc_release,
+	.read		= iuc_read,
+	.poll		= iuc_poll,
+	.unlocked_ioctl	= iuc_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice iuc_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "iuc",
+	.fops	= &iuc_fops,
+	.mode	= 0666,
+};
+
+static int __init iuc_init(void)
+{
+	int ret;
+
+	iuc_check_uapi_layout();
+	ret = iuc_context_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&iuc_misc);
+	if (ret)
+		iuc_context_exit();
+	return ret;
+}
+
+/*
+ * Every open file holds a reference on this module (.owner), so unloading
+ * is refused while any context exists.
+ */
+static void __exit iuc_exit(void)
+{
+	misc_deregister(&iuc_misc);
+	iuc_context_exit();
+}
+
+module_init(iuc_init);
+module_exit(iuc_exit);
+
+MODULE_DESCRIPTION("IUC: inter-process uni-directional channels, shared memory and signals");
+MODULE_AUTHOR("IUC developers");
+MODULE_LICENSE("GPL");

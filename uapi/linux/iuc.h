@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * IUC - inter-process uni-directional channels, shared memory and services
+ * for Linux.  User-space interface of the /dev/iuc misc device.
+ *
+ * Every call of the IUC specification is one ioctl on an fd of /dev/iuc.
+ * The ioctl number (_IOC_NR) is the call code of the specification, the
+ * ioctl type is IUC_IOC_MAGIC and the ioctl size is the size of the
+ * argument struct the caller was compiled with.
+ *
+ * Extensibility: argument structs only ever grow at their end.  The kernel
+ * takes _IOC_SIZE(cmd) as the caller's struct size: a smaller struct than
+ * the first published one (IUC_*_SIZE_VER0) is refused with EINVAL, a
+ * larger one is accepted when every byte the kernel does not know is zero
+ * (E2BIG otherwise), exactly as openat2(2) and clone3(2) do.  Results are
+ * copied back up to the smaller of both sizes.
+ *
+ * Errors: a failing call returns -1 with errno set, and writes the code of
+ * the specification into the @error field that starts every argument
+ * struct.  A successful call writes IUC_E_NONE there.  Errors that happen
+ * before the struct could be read leave @error untouched: ENOTTY means
+ * IUC_E_UNKNOWN_CALL, EFAULT means IUC_E_ARGS_UNREADABLE.  The errno of
+ * each code is given beside it below.
+ *
+ * Reserved fields (flags and __pad*) must be zero: EINVAL, IUC_E_INVALID_ARG.
+ */
+#ifndef _UAPI_LINUX_IUC_H
+#define _UAPI_LINUX_IUC_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Not listed in Documentation/userspace-api/ioctl/ioctl-number.rst. */
+#define IUC_IOC_MAGIC		0xC7
+
+/* Call codes of the specification (= _IOC_NR of the ioctls). */
+#define IUC_CALL_HANDLE_SIGNAL		0x01
+#define IUC_CALL_UNHANDLE_SIGNAL	0x02
+#define IUC_CALL_IS_SIGNAL_HANDLED	0x03
+#define IUC_CALL_READY			0x04
+#define IUC_CALL_OPEN_PIPE		0x20
+#define IUC_CALL_SEND_PIPE		0x21
+#define IUC_CALL_PIPE_WRITE		0x22
+#define IUC_CALL_PIPE_READ		0x23
+#define IUC_CALL_PIPE_INFO		0x24
+#define IUC_CALL_CLOSE_PIPE		0x25
+#define IUC_CALL_CONNECT_SERVICE	0x2A
+#define IUC_CALL_END_SERVICE_CONN	0x2B
+#define IUC_CALL_ACCEPT_SERVICE_CONN	0x2C
+#define IUC_CALL_REJECT_SERVICE_CONN	0x2D
+#define IUC_CALL_MEM_UNMAP		0x33
+#define IUC_CALL_SHARE_MEM		0x34
+#define IUC_CALL_UNSHARE_MEM		0x35
+#define IUC_CALL_MEM_SHARING_INFO	0x36
+
+/*
+ * Error codes of the specification, written to @error.
+ * Codes 0x10..0x3F mean different things for different calls; each call's
+ * codes are listed with its struct.  Codes marked "IUC extension" do not
+ * exist in the specification; they name failures that only exist on Linux.
+ */
+#define IUC_E_NONE		0xFF	/* success */
+/* generic, valid for every call */
+#define IUC_E_ARGS_UNREADABLE	0x00	/* EFAULT: argument struct unreadable */
+#define IUC_E_UNKNOWN_CALL	0x01	/* ENOTTY: no such call */
+#define IUC_E_INVALID_ARG	0x02	/* EINVAL: bad size, reserved bit, pointer or number */
+#define IUC_E_UNMAPPED		0x03	/* EFAULT: a buffer pointer is not mapped */
+#define IUC_E_MEM_PERM		0x04	/* EFAULT: a buffer lacks the needed access */
+/* EBADFD: IUC extension, the fd belongs to another process, or to one that ended */
+#define IUC_E_NOT_OWNER		0x0E
+/* EINTR: IUC extension, a signal interrupted a blocking call */
+#define IUC_E_INTERRUPTED	0x0F
+/* resource errors shared by several calls (IUC extensions) */
+#define IUC_E_NO_KERNEL_MEMORY	0x3D	/* ENOMEM: the kernel could not allocate */
+#define IUC_E_LIMIT		0x3E	/* EMFILE: a per-process limit is reached */
+#define IUC_E_QUEUE_FULL	0x3F	/* EAGAIN: the target's signal queue is full */
+
+/* Signal codes of the specification. */
+#define IUC_SIG_RECV_PIPE		0x20
+#define IUC_SIG_PIPE_CLOSED		0x21
+#define IUC_SIG_SERVICE_CONN_REQUEST	0x2A
+#define IUC_SIG_SERVICE_CLIENT_CLOSED	0x2B
+#define IUC_SIG_SERVICE_CLIENT_QUITTED	0x2C
+#define IUC_SIG_SERVICE_SERVER_QUITTED	0x2D
+#define IUC_SIG_RECV_SHARED_MEM		0x34
+#define IUC_SIG_UNSHARED_MEM		0x35
+
+/* Every argument struct starts with these two fields. */
+#define IUC_ARGS_HEADER							\
+	__u32 error;	/* out: IUC_E_* */				\
+	__u32 flags	/* in: reserved, must be 0 */
+
+/* ---- signal calls ------------------------------------------------------ */
+
+/*
+ * 0x01 HANDLE_SIGNAL: the caller handles signal @code.
+ * @rt_signal is the real-time signal (SIGRTMIN..SIGRTMAX of the kernel,
+ * 32..64) sent with each record of that code once the caller is READY, or
+ * 0 to only queue records for read(2)/poll(2).  Registering again replaces
+ * the previous choice.
+ * Errors: 0x10 unknown signal code (EINVAL); 0x02 bad @rt_signal (EINVAL).
+ */
+struct iuc_handle_signal {
+	IUC_ARGS_HEADER;
+	__u8	code;
+	__u8	__pad[3];
+	__u32	rt_signal;
+};
+
+#define IUC_HANDLE_SIGNAL_SIZE_VER0	16
+#define IUC_E_HANDLE_UNKNOWN_SIGNAL	0x10
+
+/*
+ * 0x02 UNHANDLE_SIGNAL.  Records of @code already queued stay queued.
+ * Errors: 0x10 unknown signal code (EINVAL); 0x20 not handled (ENOENT).
+ */
+struct iuc_unhandle_signal {
+	IUC_ARGS_HEADER;
+	__u8	code;
+	__u8	__pad[7];
+};
+
+#define IUC_UNHANDLE_SIGNAL_SIZE_VER0	16
+#define IUC_E_UNHANDLE_UNKNOWN_SIGNAL	0x10
+#define IUC_E_UNHANDLE_NOT_HANDLED	0x20
+
+/*
+ * 0x03 IS_SIGNAL_HANDLED: @handled is 1 if @code is handled, and then
+ * @rt_signal tells the real-time signal chosen for it (0: records only).
+ * Errors: 0x10 unknown signal code (EINVAL).
+ */
+struct iuc_is_signal_handled {
+	IUC_ARGS_HEADER;
+	__u8	code;
+	__u8	handled;	/* out */
+	__u8	__pad[2];
+	__u32	rt_signal;	/* out */
+};
+
+#define IUC_IS_SIGNAL_HANDLED_SIZE_VER0	16
+#define IUC_E_IS_HANDLED_UNKNOWN_SIGNAL	0x10
+
+/*
+ * 0x04 READY: the caller is ready to receive signals.  Records queued so
+ * far become readable and their real-time signals are sent, in order.
+ * Errors: 0x20 already ready (EALREADY).
+ */
+struct iuc_ready {
+	IUC_ARGS_HEADER;
+};
+
+#define IUC_READY_SIZE_VER0		8
+#define IUC_E_READY_ALREADY		0x20
+
+/* ---- pipe calls -------------------------------------------------------- */
+
+#define IUC_PIPE_TYPE_CALLER_SENDS	0	/* caller keeps the SC, target gets the RC */
+#define IUC_PIPE_TYPE_CALLER_RECEIVES	1	/* caller keeps the RC, target gets the SC */
+#define IUC_PIPE_MODE_RAW		0
+#define IUC_PIPE_MODE_MESSAGE		1
+#define IUC_NOTIFY			0	/* send RECV_PIPE / RECV_SHARED_MEM */
+#define IUC_NOTIFY_SKIP			1
+#define IUC_PIPE_UNIT			65536	/* capacity = max(1, multiplier) x 64 KiB */
+#define IUC_MESSAGE_MAX			65536
+
+/*
+ * 0x20 OPEN_PIPE: open a pipe to process @target_pid (in the caller's PID
+ * namespace).  @id receives the caller's identifier, @peer_id the target's
+ * (an IUC extension, so that a target that is not notified can be told).
+ * Errors: 0x10 bad @mode (EINVAL); 0x11 bad @notify (EINVAL); 0x20 no such
+ * process or it has no IUC context (ESRCH); 0x21 target is in another
+ * application (EACCES); 0x22 target runs as another user (EPERM); 0x23
+ * notification asked but the target does not handle RECV_PIPE (ENOENT);
+ * 0x02 bad @type (EINVAL); 0x3D, 0x3E, 0x3F.
+ */
+struct iuc_open_pipe {
+	IUC_ARGS_HEADER;
+	__u64	target_pid;
+	__u64	size_hint;
+	__u64	id;		/* out */
+	__u64	peer_id;	/* out */
+	__u16	command;
+	__u8	type;
+	__u8	multiplier;
+	__u8	mode;
+	__u8	notify;
+	__u8	__pad[2];
+};
+
+#define IUC_OPEN_PIPE_SIZE_VER0		48
+#define IUC_E_OPEN_BAD_MODE		0x10
+#define IUC_E_OPEN_BAD_NOTIFY		0x11
+#define IUC_E_OPEN_NO_SUCH_PID		0x20
+#define IUC_E_OPEN_OTHER_APPLICATION	0x21
+#define IUC_E_OPEN_OTHER_USER		0x22
+#define IUC_E_OPEN_NO_HANDLER		0x23
+
+/*
+ * 0x21 SEND_PIPE: move the caller's SC or RC @id to @target_pid, which gets
+ * a new identifier of its own (@peer_id, IUC extension).
+ * Errors: 0x10 notification asked but no RECV_PIPE handler (ENOENT);
+ * IUC extensions for what the specification leaves without code: 0x20
+ * unknown @id (EBADF), 0x21 no such process (ESRCH), 0x22 another
+ * application (EACCES), 0x23 another user (EPERM), 0x24 bad @notify (EINVAL).
+ */
+struct iuc_send_pipe {
+	IUC_ARGS_HEADER;
+	__u64	id;
+	__u64	target_pid;
+	__u64	peer_id;	/* out */
+	__u8	notify;
+	__u8	__pad[7];
+};
+
+#define IUC_SEND_PIPE_SIZE_VER0		40
+#define IUC_E_SEND_NO_HANDLER		0x10
+#define IUC_E_SEND_UNKNOWN_ID		0x20
+#define IUC_E_SEND_NO_SUCH_PID		0x21
+#define IUC_E_SEND_OTHER_APPLICATION	0x22
+#define IUC_E_SEND_OTHER_USER		0x23
+#define IUC_E_SEND_BAD_NOTIFY		0x24
+
+#define IUC_IO_BLOCK		0	/* wait until the whole count fits / is there */
+#define IUC_IO_TRY		1	/* fail at once if locked or not enough */
+#define IUC_IO_PARTIAL		2	/* as much as possible, now */
+#define IUC_TRY_LOCKED		0	/* @result of a failed IUC_IO_TRY call */
+#define IUC_TRY_NOT_ENOUGH	1
+
+/*
+ * 0x22 PIPE_WRITE: write @count bytes from @buf to the SC @id.
+ * @result: IUC_IO_BLOCK: room left after the write; IUC_IO_TRY on failure:
+ * IUC_TRY_LOCKED or IUC_TRY_NOT_ENOUGH; IUC_IO_PARTIAL: bytes written.
+ * Errors: 0x10 bad @mode (EINVAL); 0x20 unknown SC (EBADF); 0x21 SC closed
+ * (EPIPE); 0x22 message longer than 64 KiB (EMSGSIZE); 0x23 partial mode on
+ * a message pipe (EINVAL); 0x30 IUC_IO_TRY and locked or no room (EAGAIN);
+ * 0x03 @buf unmapped (EFAULT); 0x0F interrupted (EINTR).
+ */
+struct iuc_pipe_write {
+	IUC_ARGS_HEADER;
+	__u64	id;
+	__u64	count;
+	__u64	buf;
+	__u64	result;		/* out */
+	__u8	mode;
+	__u8	__pad[7];
+};
+
+#define IUC_PIPE_WRITE_SIZE_VER0	48
+#define IUC_E_WRITE_BAD_MODE		0x10
+#define IUC_E_WRITE_UNKNOWN_SC		0x20
+#define IUC_E_WRITE_CLOSED		0x21
+#define IUC_E_WRITE_MESSAGE_TOO_LONG	0x22
+#define IUC_E_WRITE_MESSAGE_PARTIAL	0x23
+#define IUC_E_WRITE_NO_ROOM		0x30
+
+/*
+ * 0x23 PIPE_READ: read up to @count bytes (0: as much as possible) from the
+ * RC @id into @buf.  On a message pipe one whole message is read; a buffer
+ * smaller than the next message fails with EMSGSIZE (0x24, IUC extension)
+ * and @result gives the message's length: nothing is lost.
+ * @result: IUC_IO_BLOCK: bytes still pending after the read; IUC_IO_TRY on
+ * failure: IUC_TRY_LOCKED or IUC_TRY_NOT_ENOUGH; IUC_IO_PARTIAL: bytes read.
+ * On a message pipe @result of a successful read is the message length.
+ * Errors: 0x10 bad @mode (EINVAL); 0x20 unknown RC (EBADF); 0x21 RC closed
+ * and drained (EPIPE); 0x22 IUC_IO_TRY and locked or not enough data
+ * (EAGAIN); 0x23 partial mode on a message pipe (EINVAL); 0x24 message
+ * longer than @count (EMSGSIZE); 0x03 @buf unmapped (EFAULT); 0x0F (EINTR).
+ */
+struct iuc_pipe_read {
+	IUC_ARGS_HEADER;
+	__u64	id;
+	__u64	buf;
+	__u64	result;		/* out */
+	__u32	count;
+	__u8	mode;
+	__u8	__pad[3];
+};
+
+#define IUC_PIPE_READ_SIZE_VER0		40
+#define IUC_E_READ_BAD_MODE		0x10
+#define IUC_E_READ_UNKNOWN_RC		0x20
+#define IUC_E_READ_CLOSED		0x21
+#define IUC_E_READ_NO_DATA		0x22
+#define IUC_E_READ_MESSAGE_PARTIAL	0x23
+#define IUC_E_READ_BUFFER_TOO_SMALL	0x24
+
+/* PIPE_INFO status bits, from the strongest bit down as the spec lists them. */
+#define IUC_PIPE_OPENED		0x80
+#define IUC_PIPE_MESSAGE	0x40
+#define IUC_PIPE_FULL		0x20
+#define IUC_PIPE_LOCKED		0x10
+#define IUC_PIPE_WRITE_PENDING	0x08
+#define IUC_PIPE_READ_PENDING	0x04
+#define IUC_PIPE_IS_SC		0x02
+
+/*
+ * 0x24 PIPE_INFO.  The specification lists no error; IUC extension:
+ * 0x20 unknown identifier (EBADF).
+ */
+struct iuc_pipe_info {
+	IUC_ARGS_HEADER;
+	__u64	id;
+	__u64	capacity;	/* out */
+	__u64	room;		/* out */
+	__u64	creator_pid;	/* out, in the caller's PID namespace */
+	__u8	status;		/* out */
+	__u8	__pad[7];
+};
+
+#define IUC_PIPE_INFO_SIZE_VER0		48
+#define IUC_E_INFO_UNKNOWN_ID		0x20
+
+/*
+ * 0x25 CLOSE_PIPE: close both ends.
+ * Errors: 0x10 unknown identifier (EBADF); 0x11 the other process already
+ * terminated (ESRCH, the pipe is closed all the same); 0x20 service pipe
+ * (EPERM).
+ */
+struct iuc_close_pipe {
+	IUC_ARGS_HEADER;
+	__u64	id;
+};
+
+#define IUC_CLOSE_PIPE_SIZE_VER0	16
+#define IUC_E_CLOSE_UNKNOWN_ID		0x10
+#define IUC_E_CLOSE_PEER_TERMINATED	0x11
+#define IUC_E_CLOSE_SERVICE_PIPE	0x20
+
+/* ---- service calls ----------------------------------------------------- */
+
+#define IUC_SERVICE_STRICT	0
+#define IUC_SERVICE_FLEXIBLE	1
+#define IUC_ANSWER_DELAY_MS	1000
+
+/*
+ * 0x2A CONNECT_SERVICE.
+ * Errors: 0x10 bad @flexible (EINVAL); 0x20 unknown ANID (ESRCH); 0x21 no
+ * service (ECONNREFUSED); 0x22 already connected (EISCONN); 0x30 request
+ * not delivered (EAGAIN); 0x31 rejected (ECONNREFUSED).
+ */
+struct iuc_connect_service {
+	IUC_ARGS_HEADER;
+	__u32	anid;
+	__u16	command;
+	__u8	flexible;
+	__u8	__pad;
+	__u64	conn_id;	/* out */
+	__u64	sc;		/* out */
+	__u64	rc;		/* out */
+};
+
+#define IUC_CONNECT_SERVICE_SIZE_VER0	40
+#define IUC_E_CONNECT_BAD_FLEXIBLE	0x10
+#define IUC_E_CONNECT_UNKNOWN_ANID	0x20
+#define IUC_E_CONNECT_NO_SERVICE	0x21
+#define IUC_E_CONNECT_ALREADY		0x22
+#define IUC_E_CONNECT_NOT_DELIVERED	0x30
+#define IUC_E_CONNECT_REJECTED		0x31
+
+/*
+ * 0x2B END_SERVICE_CONN.
+ * Errors: 0x10 unknown connection (EBADF); 0x20 already closed (EPIPE);
+ * 0x21 service thread terminated (ESRCH).
+ */
+struct iuc_end_service_conn {
+	IUC_ARGS_HEADER;
+	__u64	conn_id;
+};
+
+#define IUC_END_SERVICE_CONN_SIZE_VER0	16
+#define IUC_E_END_UNKNOWN_CONN		0x10
+#define IUC_E_END_ALREADY_CLOSED	0x20
+#define IUC_E_END_SERVER_TERMINATED	0x21
+
+/*
+ * 0x2C ACCEPT_SERVICE_CONN.
+ * Errors: 0x10 unknown request (EBADF); 0x20 requester terminated (ESRCH);
+ * 0x30 answered after the answer delay (ETIMEDOUT).
+ */
+struct iuc_accept_service_conn {
+	IUC_ARGS_HEADER;
+	__u64	request_id;
+	__u64	rc;		/* out */
+	__u64	sc;		/* out */
+	__u8	is_client_thread; /* out */
+	__u8	__pad[7];
+};
+
+#define IUC_ACCEPT_SERVICE_CONN_SIZE_VER0 40
+#define IUC_E_ACCEPT_UNKNOWN_REQUEST	0x10
+#define IUC_E_ACCEPT_REQUESTER_GONE	0x20
+#define IUC_E_ACCEPT_TOO_LATE		0x30
+
+/* 0x2D REJECT_SERVICE_CONN: errors as ACCEPT_SERVICE_CONN. */
+struct iuc_reject_service_conn {
+	IUC_ARGS_HEADER;
+	__u64	request_id;
+};
+
+#define IUC_REJECT_SERVICE_CONN_SIZE_VER0 16
+#define IUC_E_REJECT_UNKNOWN_REQUEST	0x10
+#define IUC_E_REJECT_REQUESTER_GONE	0x20
+#define IUC_E_REJECT_TOO_LATE		0x30
+
+/* ---- memory calls ------------------------------------------------------ */
+
+#define IUC_SHARE_MUTUAL	0
+#define IUC_SHARE_EXCLUSIVE	1
+#define IUC_ACCESS_READ		0x80
+#define IUC_ACCESS_WRITE	0x40
+#define IUC_ACCESS_EXEC		0x20
+
+/*
+ * 0x33 MEM_UNMAP: the receiver drops segment @segment.
+ * Errors: 0x10 unknown segment (EBADF); 0x20 caller is not its receiver
+ * (EPERM).
+ */
+struct iuc_mem_unmap {
+	IUC_ARGS_HEADER;
+	__u64	segment;
+};
+
+#define IUC_MEM_UNMAP_SIZE_VER0		16
+#define IUC_E_UNMAP_UNKNOWN_SEGMENT	0x10
+#define IUC_E_UNMAP_NOT_RECEIVER	0x20
+
+/*
+ * 0x34 SHARE_MEM: share [@addr, @addr + @length) of the caller with
+ * @target_pid.
+ * Errors: 0x10 bad @notify (EINVAL); 0x11 bad @mode (EINVAL); 0x12 bad
+ * @access bits (EINVAL); 0x13 mutual without access (EINVAL); 0x14
+ * exclusive with access (EINVAL); 0x15 @addr not page aligned (EINVAL);
+ * 0x16 @length not a page multiple (EINVAL); 0x17 @length zero (EINVAL);
+ * 0x30 no room in the receiver's address space (ENOMEM); IUC extensions:
+ * 0x20 no such process (ESRCH), 0x21 another application (EACCES), 0x22
+ * another user (EPERM), 0x23 notification asked without RECV_SHARED_MEM
+ * handler (ENOENT), 0x24 range not private anonymous memory (EINVAL), 0x31
+ * pinned memory limit reached (ENOMEM), 0x03 range not mapped (EFAULT).
+ */
+struct iuc_share_mem {
+	IUC_ARGS_HEADER;
+	__u64	target_pid;
+	__u64	addr;
+	__u64	length;
+	__u64	segment;	/* out */
+	__u16	command;
+	__u8	notify;
+	__u8	mode;
+	__u8	access;
+	__u8	__pad[3];
+};
+
+#define IUC_SHARE_MEM_SIZE_VER0		48
+#define IUC_E_SHARE_BAD_NOTIFY		0x10
+#define IUC_E_SHARE_BAD_MODE		0x11
+#define IUC_E_SHARE_BAD_ACCESS		0x12
+#define IUC_E_SHARE_MUTUAL_NO_ACCESS	0x13
+#define IUC_E_SHARE_EXCLUSIVE_ACCESS	0x14
+#define IUC_E_SHARE_UNALIGNED		0x15
+#define IUC_E_SHARE_LENGTH_NOT_PAGES	0x16
+#define IUC_E_SHARE_LENGTH_ZERO		0x17
+#define IUC_E_SHARE_NO_SUCH_PID		0x20
+#define IUC_E_SHARE_OTHER_APPLICATION	0x21
+#define IUC_E_SHARE_OTHER_USER		0x22
+#define IUC_E_SHARE_NO_HANDLER		0x23
+#define IUC_E_SHARE_NOT_PRIVATE_ANON	0x24
+#define IUC_E_SHARE_NO_ROOM		0x30
+#define IUC_E_SHARE_PIN_LIMIT		0x31
+
+/*
+ * 0x35 UNSHARE_MEM: the sharer revokes a mutual segment.
+ * Errors: 0x10 unknown segment (EBADF); 0x20 exclusive segment (EPERM).
+ */
+struct iuc_unshare_mem {
+	IUC_ARGS_HEADER;
+	__u64	segment;
+};
+
+#define IUC_UNSHARE_MEM_SIZE_VER0	16
+#define IUC_E_UNSHARE_UNKNOWN_SEGMENT	0x10
+#define IUC_E_UNSHARE_EXCLUSIVE		0x20
+
+/*
+ * 0x36 MEM_SHARING_INFO.  Addresses are the sharer's and the receiver's
+ * starts of the segment (0 where that side has no mapping).
+ * Errors: 0x10 unknown segment (EBADF).
+ */
+struct iuc_mem_sharing_info {
+	IUC_ARGS_HEADER;
+	__u64	segment;
+	__u64	sharer_pid;	/* out */
+	__u64	receiver_pid;	/* out */
+	__u64	sharer_addr;	/* out */
+	__u64	receiver_addr;	/* out */
+	__u64	length;		/* out */
+	__u16	command;	/* out */
+	__u8	mode;		/* out */
+	__u8	access;		/* out */
+	__u8	__pad[4];
+};
+
+#define IUC_MEM_SHARING_INFO_SIZE_VER0	64
+#define IUC_E_MEMINFO_UNKNOWN_SEGMENT	0x10
+
+/* ---- ioctl commands ---------------------------------------------------- */
+
+#define IUC_IOC(nr, type)	_IOWR(IUC_IOC_MAGIC, nr, struct type)
+
+#define IUC_IOC_HANDLE_SIGNAL	IUC_IOC(IUC_CALL_HANDLE_SIGNAL, iuc_handle_signal)
+#define IUC_IOC_UNHANDLE_SIGNAL	IUC_IOC(IUC_CALL_UNHANDLE_SIGNAL, iuc_unhandle_signal)
+#define IUC_IOC_IS_SIGNAL_HANDLED IUC_IOC(IUC_CALL_IS_SIGNAL_HANDLED, iuc_is_signal_handled)
+#define IUC_IOC_READY		IUC_IOC(IUC_CALL_READY, iuc_ready)
+#define IUC_IOC_OPEN_PIPE	IUC_IOC(IUC_CALL_OPEN_PIPE, iuc_open_pipe)
+#define IUC_IOC_SEND_PIPE	IUC_IOC(IUC_CALL_SEND_PIPE, iuc_send_pipe)
+#define IUC_IOC_PIPE_WRITE	IUC_IOC(IUC_CALL_PIPE_WRITE, iuc_pipe_write)
+#define IUC_IOC_PIPE_READ	IUC_IOC(IUC_CALL_PIPE_READ, iuc_pipe_read)
+#define IUC_IOC_PIPE_INFO	IUC_IOC(IUC_CALL_PIPE_INFO, iuc_pipe_info)
+#define IUC_IOC_CLOSE_PIPE	IUC_IOC(IUC_CALL_CLOSE_PIPE, iuc_close_pipe)
+#define IUC_IOC_CONNECT_SERVICE	IUC_IOC(IUC_CALL_CONNECT_SERVICE, iuc_connect_service)
+#define IUC_IOC_END_SERVICE_CONN IUC_IOC(IUC_CALL_END_SERVICE_CONN, iuc_end_service_conn)
+#define IUC_IOC_ACCEPT_SERVICE_CONN IUC_IOC(IUC_CALL_ACCEPT_SERVICE_CONN, iuc_accept_service_conn)
+#define IUC_IOC_REJECT_SERVICE_CONN IUC_IOC(IUC_CALL_REJECT_SERVICE_CONN, iuc_reject_service_conn)
+#define IUC_IOC_MEM_UNMAP	IUC_IOC(IUC_CALL_MEM_UNMAP, iuc_mem_unmap)
+#define IUC_IOC_SHARE_MEM	IUC_IOC(IUC_CALL_SHARE_MEM, iuc_share_mem)
+#define IUC_IOC_UNSHARE_MEM	IUC_IOC(IUC_CALL_UNSHARE_MEM, iuc_unshare_mem)
+#define IUC_IOC_MEM_SHARING_INFO IUC_IOC(IUC_CALL_MEM_SHARING_INFO, iuc_mem_sharing_info)
+
+/* ---- signal records ---------------------------------------------------- */
+
+/* PIPE_CLOSED closing types and the part held. */
+#define IUC_CLOSED_BY_CALL	0
+#define IUC_CLOSED_PEER_DIED	1
+#define IUC_PART_RC		0
+#define IUC_PART_SC		1
+/* UNSHARED_MEM types */
+#define IUC_UNSHARED_BY_CALL	0
+#define IUC_UNSHARED_SHARER_DIED 1
+
+/*
+ * The 32-byte datafield of each signal.  The specification gives the
+ * fields; their order here keeps every field naturally aligned.
+ */
+struct iuc_sig_recv_pipe {
+	__u64	creator_pid;	/* in the receiver's PID namespace */
+	__u64	id;		/* the receiver's identifier */
+	__u64	size_hint;
+	__u32	creator_anid;
+	__u16	command;
+	__u8	id_type;	/* IUC_PART_RC or IUC_PART_SC */
+	__u8	mode;		/* IUC_PIPE_MODE_* */
+};
+
+struct iuc_sig_pipe_closed {
+	__u64	id;
+	__u8	closing_type;	/* IUC_CLOSED_* */
+	__u8	part;		/* IUC_PART_* */
+	__u8	__pad[22];
+};
+
+struct iuc_sig_service_conn_request {
+	__u64	client_pid;
+	__u64	request_id;
+	__u16	command;
+	__u16	answer_delay_ms;
+	__u8	__pad[12];
+};
+
+struct iuc_sig_service_server_quitted {
+	__u64	conn_id;
+	__u8	__pad[24];
+};
+
+struct iuc_sig_recv_shared_mem {
+	__u64	sharer_pid;
+	__u64	start;		/* of the mapping in the receiver */
+	__u64	length;
+	__u16	command;
+	__u8	mode;		/* IUC_SHARE_* */
+	__u8	access;		/* IUC_ACCESS_*, 0 for exclusive */
+	__u8	__pad[4];
+};
+
+struct iuc_sig_unshared_mem {
+	__u64	segment;
+	__u8	type;		/* IUC_UNSHARED_* */
+	__u8	__pad[23];
+};
+
+/*
+ * One signal as read(2) from an fd of /dev/iuc returns it: read returns
+ * whole records only, as many as fit, and fails with EINVAL for a buffer
+ * smaller than one record.  @object is the identifier the signal is about
+ * (pipe id, request id, connection id or segment id), also where the
+ * specification's datafield has no room for it.
+ */
+struct iuc_signal {
+	__u8	code;		/* IUC_SIG_* */
+	__u8	__pad[7];
+	union {
+		__u8					raw[32];
+		struct iuc_sig_recv_pipe		recv_pipe;
+		struct iuc_sig_pipe_closed		pipe_closed;
+		struct iuc_sig_service_conn_request	conn_request;
+		struct iuc_sig_service_server_quitted	server_quitted;
+		struct iuc_sig_recv_shared_mem		recv_shared_mem;
+		struct iuc_sig_unshared_mem		unshared_mem;
+	} data;
+	__u64	object;
+	__u64	__reserved[2];
+};
+
+#define IUC_SIGNAL_SIZE		64
+
+/*
+ * The real-time signal a handled code raises carries si_code SI_MESGQ,
+ * si_pid/si_uid of the process that caused it (0 for the kernel) and the
+ * signal code in si_value.sival_int (ssi_int for signalfd).
+ */
+
+#endif /* _UAPI_LINUX_IUC_H */
