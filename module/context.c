@@ -327,10 +327,8 @@ void iuc_event_free(struct iuc_event *ev)
 static void iuc_event_set_cause(struct iuc_event *ev, struct task_struct *task,
 				struct iuc_context *cause)
 {
-	kuid_t uid = cause->pid == task_tgid(current) ? current_uid() : cause->uid;
-
 	ev->cause_pid = pid_nr_ns(cause->pid, task_active_pid_ns(task));
-	ev->cause_uid = from_kuid_munged(task_cred_xxx(task, user_ns), uid);
+	ev->cause_uid = cause->pid == task_tgid(current) ? current_uid() : cause->uid;
 }
 
 /* Raise the real-time signal of @ev's code, if any.  Under ctx->lock. */
@@ -348,7 +346,8 @@ static void iuc_event_raise(struct iuc_context *ctx, struct iuc_event *ev)
 	info.si_signo = sig;
 	info.si_code = SI_MESGQ;
 	info.si_pid = ev->cause_pid;
-	info.si_uid = ev->cause_uid;
+	/* send_signal_locked() maps si_uid from the sender's user namespace */
+	info.si_uid = from_kuid_munged(current_user_ns(), ev->cause_uid);
 	info.si_int = ev->sig.code;
 
 	rcu_read_lock();

@@ -40,7 +40,7 @@ struct iuc_event {
 	struct list_head	node;
 	struct iuc_signal	sig;
 	pid_t			cause_pid;	/* cause, in the receiver's PID namespace */
-	uid_t			cause_uid;	/* cause's uid, in the receiver's user ns */
+	kuid_t			cause_uid;
 	bool			reserved;
 };
 
@@ -125,6 +125,9 @@ void iuc_pipes_release_all(struct iuc_context *ctx);
 long iuc_open_pipe(struct iuc_context *ctx, void *args);
 long iuc_pipe_info(struct iuc_context *ctx, void *args);
 long iuc_close_pipe(struct iuc_context *ctx, void *args);
+long iuc_send_pipe(struct iuc_context *ctx, void *args);
+long iuc_pipe_write(struct iuc_context *ctx, void *args);
+long iuc_pipe_read(struct iuc_context *ctx, void *args);
 
 /*
  * A call handler returns 0 or a negative errno; on failure it stores the

@@ -86,6 +86,9 @@ static const struct iuc_call iuc_calls[] = {
 	IUC_CALL(IS_SIGNAL_HANDLED, is_signal_handled, iuc_is_signal_handled),
 	IUC_CALL(READY, ready, iuc_ready),
 	IUC_CALL(OPEN_PIPE, open_pipe, iuc_open_pipe),
+	IUC_CALL(SEND_PIPE, send_pipe, iuc_send_pipe),
+	IUC_CALL(PIPE_WRITE, pipe_write, iuc_pipe_write),
+	IUC_CALL(PIPE_READ, pipe_read, iuc_pipe_read),
 	IUC_CALL(PIPE_INFO, pipe_info, iuc_pipe_info),
 	IUC_CALL(CLOSE_PIPE, close_pipe, iuc_close_pipe),
 };

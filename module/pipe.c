@@ -14,7 +14,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
@@ -42,9 +45,30 @@ struct iuc_pipe {
 	bool			closed;
 	u8			closing_type;	/* IUC_CLOSED_*, once closed */
 
+	/*
+	 * @io_lock is the specification's pipe lock: one write or read at a
+	 * time, held across its copy.  It protects the buffer and the
+	 * message lengths; @used is also read locklessly by waiters.
+	 */
+	struct mutex		io_lock;
+	char			*buf;		/* @capacity bytes, allocated at first write */
+	u64			head;		/* offset of the oldest byte */
+	u64			used;		/* pending bytes */
+	u32			*msg_len;	/* ring of message lengths */
+	u32			msg_cap;	/* its size, grown on demand */
+	u32			msg_head;
+	u32			msg_count;
+	wait_queue_head_t	rd_wait;	/* readers waiting for data */
+	wait_queue_head_t	wr_wait;	/* writers waiting for room */
+	atomic_t		readers_waiting;
+	atomic_t		writers_waiting;
+
 	/* Immutable after creation. */
 	struct pid		*creator;
+	struct mem_cgroup	*memcg;		/* of the creator: charged for the buffer */
 	u64			capacity;
+	u64			size_hint;
+	u16			command;
 	u8			mode;
 };
 
@@ -54,11 +78,14 @@ static void iuc_pipe_put(struct iuc_pipe *pipe)
 		return;
 	iuc_event_free(pipe->end[IUC_PART_RC].closed_ev);
 	iuc_event_free(pipe->end[IUC_PART_SC].closed_ev);
+	kvfree(pipe->buf);
+	kvfree(pipe->msg_len);
+	mem_cgroup_put(pipe->memcg);
 	put_pid(pipe->creator);
 	kfree_rcu(pipe, rcu);
 }
 
-static struct iuc_pipe *iuc_pipe_alloc(u8 mode, u8 multiplier)
+static struct iuc_pipe *iuc_pipe_alloc(const struct iuc_open_pipe *a)
 {
 	struct iuc_pipe *pipe;
 	int part;
@@ -68,9 +95,15 @@ static struct iuc_pipe *iuc_pipe_alloc(u8 mode, u8 multiplier)
 		return NULL;
 	refcount_set(&pipe->ref, 1);	/* the creating call's */
 	spin_lock_init(&pipe->lock);
+	mutex_init(&pipe->io_lock);
+	init_waitqueue_head(&pipe->rd_wait);
+	init_waitqueue_head(&pipe->wr_wait);
 	pipe->creator = get_pid(task_tgid(current));
-	pipe->capacity = (u64)max_t(u8, multiplier, 1) * IUC_PIPE_UNIT;
-	pipe->mode = mode;
+	pipe->memcg = get_mem_cgroup_from_mm(current->mm);
+	pipe->capacity = (u64)max_t(u8, a->multiplier, 1) * IUC_PIPE_UNIT;
+	pipe->size_hint = a->size_hint;
+	pipe->command = a->command;
+	pipe->mode = a->mode;
 	for (part = IUC_PART_RC; part <= IUC_PART_SC; part++) {
 		pipe->end[part].pipe = pipe;
 		pipe->end[part].part = part;
@@ -87,8 +120,9 @@ static struct iuc_pipe *iuc_pipe_alloc(u8 mode, u8 multiplier)
 /* ---- identifier tables ------------------------------------------------- */
 
 /*
- * Give @end an identifier in @ctx.  On success the table holds a reference
- * on the pipe and the end holds one on @ctx.
+ * Give @end an identifier in @ctx.  On success the table entry holds a
+ * reference on the pipe and one on @ctx.  The end is not reachable by the
+ * identifier until iuc_end_publish() names @ctx its holder.
  */
 static int iuc_end_attach(struct iuc_context *ctx, struct iuc_pipe_end *end,
 			  u64 *idp)
@@ -113,15 +147,19 @@ static int iuc_end_attach(struct iuc_context *ctx, struct iuc_pipe_end *end,
 	ctx->nr_ends++;
 	refcount_inc(&end->pipe->ref);
 	kref_get(&ctx->ref);
-
-	spin_lock(&end->pipe->lock);
-	end->ctx = ctx;
-	end->id = id;
-	spin_unlock(&end->pipe->lock);
 	*idp = id;
 out:
 	mutex_unlock(&ctx->ends_lock);
 	return ret;
+}
+
+/* Make @ctx the holder of @end, by identifier @id.  Under pipe->lock. */
+static void iuc_end_publish(struct iuc_pipe_end *end, struct iuc_context *ctx,
+			    u64 id)
+{
+	lockdep_assert_held(&end->pipe->lock);
+	WRITE_ONCE(end->ctx, ctx);
+	WRITE_ONCE(end->id, id);
 }
 
 /*
@@ -140,7 +178,8 @@ static bool iuc_end_detach_locked(struct iuc_context *ctx,
 	ctx->nr_ends--;
 
 	spin_lock(&pipe->lock);
-	end->ctx = NULL;
+	if (end->ctx == ctx && end->id == id)	/* else SEND_PIPE moved it on */
+		WRITE_ONCE(end->ctx, NULL);
 	spin_unlock(&pipe->lock);
 
 	iuc_context_put(ctx);
@@ -223,6 +262,10 @@ static int iuc_pipe_close(struct iuc_pipe_end *end, struct iuc_context *closer,
 		iuc_event_post(peer_ctx, ev, closer, false);
 		iuc_context_put(peer_ctx);
 	}
+	if (was < 0) {
+		wake_up_interruptible_all(&pipe->rd_wait);
+		wake_up_interruptible_all(&pipe->wr_wait);
+	}
 	return was;
 }
 
@@ -255,20 +298,21 @@ static u8 iuc_reach_error(int err, u8 no_pid, u8 other_app, u8 other_user)
 	}
 }
 
+/* RECV_PIPE for @target, which now holds @end by identifier @id. */
 static void iuc_fill_recv_pipe(struct iuc_event *ev, struct iuc_pipe_end *end,
-			       struct iuc_context *target,
-			       const struct iuc_open_pipe *a)
+			       u64 id, struct iuc_context *target)
 {
 	struct iuc_sig_recv_pipe *d = &ev->sig.data.recv_pipe;
+	struct iuc_pipe *pipe = end->pipe;
 
-	ev->sig.object = end->id;
-	d->creator_pid = iuc_context_pid_nr(target, end->pipe->creator);
-	d->id = end->id;
-	d->size_hint = a->size_hint;
+	ev->sig.object = id;
+	d->creator_pid = iuc_context_pid_nr(target, pipe->creator);
+	d->id = id;
+	d->size_hint = pipe->size_hint;
 	d->creator_anid = iuc_current_anid();
-	d->command = a->command;
+	d->command = pipe->command;
 	d->id_type = end->part;
-	d->mode = a->mode;
+	d->mode = pipe->mode;
 }
 
 long iuc_open_pipe(struct iuc_context *ctx, void *args)
@@ -301,7 +345,7 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	}
 
 	ret = -ENOMEM;
-	pipe = iuc_pipe_alloc(a->mode, a->multiplier);
+	pipe = iuc_pipe_alloc(a);
 	if (!pipe)
 		goto out_nomem;
 	if (a->notify == IUC_NOTIFY) {
@@ -320,19 +364,28 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	if (ret)
 		goto out_mine;
 
-	if (ev) {
-		iuc_fill_recv_pipe(ev, theirs, target, a);
-		ret = iuc_event_post(target, ev, ctx, true);
-		ev = NULL;
-		if (ret == -ENOENT)
-			iuc_fail(a, IUC_E_OPEN_NO_HANDLER, ret);
-		else if (ret == -EAGAIN)
-			iuc_fail(a, IUC_E_QUEUE_FULL, ret);
-		else if (ret)
-			iuc_fail(a, IUC_E_OPEN_NO_SUCH_PID, ret);
-		if (ret)
-			goto out_theirs;
+	if (ev)
+		iuc_fill_recv_pipe(ev, theirs, a->peer_id, target);
+
+	/* Both ends become reachable together with the notification. */
+	spin_lock(&pipe->lock);
+	iuc_end_publish(mine, ctx, a->id);
+	iuc_end_publish(theirs, target, a->peer_id);
+	ret = ev ? iuc_event_post(target, ev, ctx, true) : 0;
+	if (ret) {
+		iuc_end_publish(mine, NULL, 0);
+		iuc_end_publish(theirs, NULL, 0);
 	}
+	spin_unlock(&pipe->lock);
+	ev = NULL;
+	if (ret == -ENOENT)
+		iuc_fail(a, IUC_E_OPEN_NO_HANDLER, ret);
+	else if (ret == -EAGAIN)
+		iuc_fail(a, IUC_E_QUEUE_FULL, ret);
+	else if (ret)
+		iuc_fail(a, IUC_E_OPEN_NO_SUCH_PID, ret);
+	if (ret)
+		goto out_theirs;
 
 	iuc_pipe_put(pipe);
 	iuc_context_put(target);
@@ -364,6 +417,7 @@ long iuc_pipe_info(struct iuc_context *ctx, void *args)
 	struct iuc_pipe_end *end;
 	struct iuc_pipe *pipe;
 	u8 status = 0;
+	u64 used;
 
 	if (a->capacity || a->room || a->creator_pid || a->status ||
 	    memchr_inv(a->__pad, 0, sizeof(a->__pad)))
@@ -373,18 +427,25 @@ long iuc_pipe_info(struct iuc_context *ctx, void *args)
 		return iuc_fail(a, IUC_E_INFO_UNKNOWN_ID, -EBADF);
 	pipe = end->pipe;
 
-	spin_lock(&pipe->lock);
-	if (!pipe->closed)
+	used = READ_ONCE(pipe->used);
+	if (!READ_ONCE(pipe->closed))
 		status |= IUC_PIPE_OPENED;
-	spin_unlock(&pipe->lock);
 	if (pipe->mode == IUC_PIPE_MODE_MESSAGE)
 		status |= IUC_PIPE_MESSAGE;
+	if (used == pipe->capacity)
+		status |= IUC_PIPE_FULL;
+	if (mutex_is_locked(&pipe->io_lock))
+		status |= IUC_PIPE_LOCKED;
+	if (atomic_read(&pipe->writers_waiting))
+		status |= IUC_PIPE_WRITE_PENDING;
+	if (atomic_read(&pipe->readers_waiting))
+		status |= IUC_PIPE_READ_PENDING;
 	if (end->part == IUC_PART_SC)
 		status |= IUC_PIPE_IS_SC;
 
 	a->status = status;
 	a->capacity = pipe->capacity;
-	a->room = pipe->capacity;
+	a->room = pipe->capacity - used;
 	a->creator_pid = pid_vnr(pipe->creator);
 	iuc_pipe_put(pipe);
 	return 0;
@@ -406,4 +467,395 @@ long iuc_close_pipe(struct iuc_context *ctx, void *args)
 	if (was == IUC_CLOSED_PEER_DIED)
 		return iuc_fail(a, IUC_E_CLOSE_PEER_TERMINATED, -ESRCH);
 	return 0;
+}
+
+long iuc_send_pipe(struct iuc_context *ctx, void *args)
+{
+	struct iuc_send_pipe *a = args;
+	struct iuc_context *target;
+	struct iuc_event *ev = NULL;
+	struct iuc_pipe_end *end;
+	struct iuc_pipe *pipe;
+	u64 old_id = a->id;
+	long ret;
+
+	if (a->peer_id || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	if (a->notify > IUC_NOTIFY_SKIP)
+		return iuc_fail(a, IUC_E_SEND_BAD_NOTIFY, -EINVAL);
+	end = iuc_end_lookup(ctx, old_id);
+	if (!end)
+		return iuc_fail(a, IUC_E_SEND_UNKNOWN_ID, -EBADF);
+	pipe = end->pipe;
+
+	target = iuc_context_get_by_vpid(a->target_pid);
+	if (!target) {
+		ret = iuc_fail(a, IUC_E_SEND_NO_SUCH_PID, -ESRCH);
+		goto out_pipe;
+	}
+	ret = iuc_may_reach(target);
+	if (ret) {
+		iuc_fail(a, iuc_reach_error(ret, IUC_E_SEND_NO_SUCH_PID,
+					    IUC_E_SEND_OTHER_APPLICATION,
+					    IUC_E_SEND_OTHER_USER), ret);
+		goto out_target;
+	}
+	if (a->notify == IUC_NOTIFY) {
+		ev = iuc_event_alloc(IUC_SIG_RECV_PIPE, 0, false);
+		if (!ev) {
+			ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
+			goto out_target;
+		}
+	}
+	ret = iuc_end_attach(target, end, &a->peer_id);
+	if (ret) {
+		iuc_event_free(ev);
+		iuc_fail(a, ret == -EMFILE ? IUC_E_LIMIT :
+			 ret == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY :
+			 IUC_E_SEND_NO_SUCH_PID, ret);
+		goto out_target;
+	}
+	if (ev)
+		iuc_fill_recv_pipe(ev, end, a->peer_id, target);
+
+	/*
+	 * The end changes hands together with the notification, so that
+	 * a concurrent close announces it to exactly one holder.
+	 */
+	spin_lock(&pipe->lock);
+	if (end->ctx != ctx || end->id != old_id) {
+		ret = -EBADF;		/* closed or sent by a concurrent call */
+		iuc_event_free(ev);
+	} else {
+		iuc_end_publish(end, target, a->peer_id);
+		ret = ev ? iuc_event_post(target, ev, ctx, true) : 0;
+		if (ret)
+			iuc_end_publish(end, ctx, old_id);
+	}
+	spin_unlock(&pipe->lock);
+
+	if (ret) {
+		iuc_end_detach(target, end, a->peer_id);
+		iuc_fail(a, ret == -ENOENT ? IUC_E_SEND_NO_HANDLER :
+			 ret == -EAGAIN ? IUC_E_QUEUE_FULL :
+			 ret == -EBADF ? IUC_E_SEND_UNKNOWN_ID :
+			 IUC_E_SEND_NO_SUCH_PID, ret);
+		a->peer_id = 0;
+	} else {
+		iuc_end_detach(ctx, end, old_id);
+	}
+out_target:
+	iuc_context_put(target);
+out_pipe:
+	iuc_pipe_put(pipe);
+	return ret;
+}
+
+/* ---- data -------------------------------------------------------------- */
+
+/* The buffer, allocated at first use and charged to the creator's memcg. */
+static int iuc_pipe_alloc_buffer(struct iuc_pipe *pipe)
+{
+	struct mem_cgroup *old;
+
+	if (likely(pipe->buf))
+		return 0;
+	old = set_active_memcg(pipe->memcg);
+	pipe->buf = kvmalloc(pipe->capacity, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old);
+	return pipe->buf ? 0 : -ENOMEM;
+}
+
+/* Make room for one more message length.  Under io_lock. */
+static int iuc_pipe_reserve_msg(struct iuc_pipe *pipe)
+{
+	struct mem_cgroup *old;
+	u32 cap, i, *lens;
+
+	if (pipe->msg_count < pipe->msg_cap)
+		return 0;
+	cap = max_t(u32, 16, pipe->msg_cap * 2);
+	old = set_active_memcg(pipe->memcg);
+	lens = kvmalloc_array(cap, sizeof(*lens), GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old);
+	if (!lens)
+		return -ENOMEM;
+	for (i = 0; i < pipe->msg_count; i++)
+		lens[i] = pipe->msg_len[(pipe->msg_head + i) % pipe->msg_cap];
+	kvfree(pipe->msg_len);
+	pipe->msg_len = lens;
+	pipe->msg_cap = cap;
+	pipe->msg_head = 0;
+	return 0;
+}
+
+/* Append @n bytes from @src behind the pending data.  Under io_lock. */
+static int iuc_pipe_copy_in(struct iuc_pipe *pipe, const char __user *src, u64 n)
+{
+	u64 tail = pipe->head + pipe->used;
+	u64 first;
+
+	if (tail >= pipe->capacity)
+		tail -= pipe->capacity;
+	first = min(n, pipe->capacity - tail);
+	if (copy_from_user(pipe->buf + tail, src, first))
+		return -EFAULT;
+	if (n > first && copy_from_user(pipe->buf, src + first, n - first))
+		return -EFAULT;
+	WRITE_ONCE(pipe->used, pipe->used + n);
+	return 0;
+}
+
+/* Take @n bytes of pending data out to @dst.  Under io_lock. */
+static int iuc_pipe_copy_out(struct iuc_pipe *pipe, char __user *dst, u64 n)
+{
+	u64 first = min(n, pipe->capacity - pipe->head);
+
+	if (copy_to_user(dst, pipe->buf + pipe->head, first))
+		return -EFAULT;
+	if (n > first && copy_to_user(dst + first, pipe->buf, n - first))
+		return -EFAULT;
+	pipe->head += n;
+	if (pipe->head >= pipe->capacity)
+		pipe->head -= pipe->capacity;
+	WRITE_ONCE(pipe->used, pipe->used - n);
+	return 0;
+}
+
+static bool iuc_pipe_has_room(struct iuc_pipe *pipe, u64 need)
+{
+	return pipe->capacity - READ_ONCE(pipe->used) >= need ||
+	       READ_ONCE(pipe->closed);
+}
+
+static bool iuc_pipe_has_data(struct iuc_pipe *pipe, u64 need)
+{
+	return READ_ONCE(pipe->used) || READ_ONCE(pipe->closed);
+}
+
+/*
+ * Take the pipe lock for a call in @mode: IUC_IO_TRY does not wait.
+ * Returns 0, -EAGAIN (locked) or -EINTR.
+ */
+static int iuc_pipe_lock(struct iuc_pipe *pipe, u8 mode)
+{
+	if (mode == IUC_IO_TRY)
+		return mutex_trylock(&pipe->io_lock) ? 0 : -EAGAIN;
+	return mutex_lock_interruptible(&pipe->io_lock) ? -EINTR : 0;
+}
+
+/*
+ * Wait, unlocked, until @ready(@pipe, @need) holds.  Returns 0 with the
+ * pipe locked again, or -EINTR unlocked.
+ */
+static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
+			 atomic_t *waiting,
+			 bool (*ready)(struct iuc_pipe *pipe, u64 need), u64 need)
+{
+	int ret;
+
+	mutex_unlock(&pipe->io_lock);
+	atomic_inc(waiting);
+	ret = wait_event_interruptible(*wq, ready(pipe, need));
+	atomic_dec(waiting);
+	if (ret || mutex_lock_interruptible(&pipe->io_lock))
+		return -EINTR;
+	return 0;
+}
+
+static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
+{
+	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
+	const char __user *src = u64_to_user_ptr(a->buf);
+	u64 need, n;
+	long ret;
+
+	if (message && a->count > IUC_MESSAGE_MAX)
+		return iuc_fail(a, IUC_E_WRITE_MESSAGE_TOO_LONG, -EMSGSIZE);
+	if (message && a->mode == IUC_IO_PARTIAL)
+		return iuc_fail(a, IUC_E_WRITE_MESSAGE_PARTIAL, -EINVAL);
+	if (!a->count) {
+		a->result = a->mode == IUC_IO_BLOCK ?
+			pipe->capacity - READ_ONCE(pipe->used) : 0;
+		return 0;
+	}
+	if (!access_ok(src, a->count))
+		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+
+	ret = iuc_pipe_lock(pipe, a->mode);
+	if (ret == -EAGAIN) {
+		a->result = IUC_TRY_LOCKED;
+		return iuc_fail(a, IUC_E_WRITE_NO_ROOM, ret);
+	}
+	if (ret)
+		return iuc_fail(a, IUC_E_INTERRUPTED, ret);
+	ret = iuc_pipe_alloc_buffer(pipe);
+	if (!ret && message)
+		ret = iuc_pipe_reserve_msg(pipe);
+	if (ret) {
+		mutex_unlock(&pipe->io_lock);
+		return iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
+	}
+
+	/* Messages go whole; raw data in pieces, unless IUC_IO_TRY. */
+	need = message || a->mode == IUC_IO_TRY ? a->count : 1;
+	for (;;) {
+		if (READ_ONCE(pipe->closed)) {
+			ret = iuc_fail(a, IUC_E_WRITE_CLOSED, -EPIPE);
+			break;
+		}
+		if (pipe->capacity - pipe->used >= need ||
+		    a->mode == IUC_IO_PARTIAL) {
+			n = min(pipe->capacity - pipe->used,
+				a->count - a->transferred);
+			if (n && iuc_pipe_copy_in(pipe, src + a->transferred, n)) {
+				ret = iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+				break;
+			}
+			if (n && message)
+				pipe->msg_len[(pipe->msg_head + pipe->msg_count++) %
+					      pipe->msg_cap] = n;
+			a->transferred += n;
+			if (n)
+				wake_up_interruptible(&pipe->rd_wait);
+			if (a->transferred == a->count || a->mode != IUC_IO_BLOCK)
+				break;
+			continue;
+		}
+		if (a->mode == IUC_IO_TRY) {
+			a->result = IUC_TRY_NOT_ENOUGH;
+			ret = iuc_fail(a, IUC_E_WRITE_NO_ROOM, -EAGAIN);
+			break;
+		}
+		if (iuc_pipe_wait(pipe, &pipe->wr_wait, &pipe->writers_waiting,
+				  iuc_pipe_has_room, need))
+			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
+	}
+	if (!ret)
+		a->result = a->mode == IUC_IO_BLOCK ?
+			pipe->capacity - pipe->used : a->transferred;
+	mutex_unlock(&pipe->io_lock);
+	return ret;
+}
+
+/* One whole message out, if one is pending.  Under io_lock. */
+static long iuc_pipe_read_message(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
+{
+	u32 len = pipe->msg_len[pipe->msg_head];
+
+	a->result = len;
+	if (a->count && len > a->count)
+		return iuc_fail(a, IUC_E_READ_BUFFER_TOO_SMALL, -EMSGSIZE);
+	if (iuc_pipe_copy_out(pipe, u64_to_user_ptr(a->buf), len))
+		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+	pipe->msg_head = (pipe->msg_head + 1) % pipe->msg_cap;
+	pipe->msg_count--;
+	a->transferred = len;
+	return 0;
+}
+
+static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
+{
+	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
+	char __user *dst = u64_to_user_ptr(a->buf);
+	u64 n;
+	long ret;
+
+	if (message && a->mode == IUC_IO_PARTIAL)
+		return iuc_fail(a, IUC_E_READ_MESSAGE_PARTIAL, -EINVAL);
+	if (a->count && !access_ok(dst, a->count))
+		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+
+	ret = iuc_pipe_lock(pipe, a->mode);
+	if (ret == -EAGAIN) {
+		a->result = IUC_TRY_LOCKED;
+		return iuc_fail(a, IUC_E_READ_NO_DATA, ret);
+	}
+	if (ret)
+		return iuc_fail(a, IUC_E_INTERRUPTED, ret);
+
+	for (;;) {
+		if (message && pipe->msg_count) {
+			ret = iuc_pipe_read_message(pipe, a);
+			if (!ret)
+				wake_up_interruptible(&pipe->wr_wait);
+			break;
+		}
+		if (!message && pipe->used &&
+		    !(a->mode == IUC_IO_TRY && pipe->used < a->count)) {
+			n = a->count ? min_t(u64, pipe->used,
+					     a->count - a->transferred) : pipe->used;
+			if (iuc_pipe_copy_out(pipe, dst + a->transferred, n)) {
+				ret = iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+				break;
+			}
+			a->transferred += n;
+			wake_up_interruptible(&pipe->wr_wait);
+			if (!a->count || a->transferred == a->count ||
+			    a->mode != IUC_IO_BLOCK)
+				break;
+			continue;
+		}
+		/* Not enough pending. */
+		if (!pipe->used && READ_ONCE(pipe->closed)) {
+			ret = iuc_fail(a, IUC_E_READ_CLOSED, -EPIPE);
+			break;
+		}
+		if (a->mode == IUC_IO_PARTIAL)
+			break;
+		if (a->mode == IUC_IO_TRY) {
+			a->result = IUC_TRY_NOT_ENOUGH;
+			ret = iuc_fail(a, IUC_E_READ_NO_DATA, -EAGAIN);
+			break;
+		}
+		if (iuc_pipe_wait(pipe, &pipe->rd_wait, &pipe->readers_waiting,
+				  iuc_pipe_has_data, 1))
+			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
+	}
+	if (!ret && !message)
+		a->result = a->mode == IUC_IO_BLOCK ? pipe->used : a->transferred;
+	mutex_unlock(&pipe->io_lock);
+	return ret;
+}
+
+long iuc_pipe_write(struct iuc_context *ctx, void *args)
+{
+	struct iuc_pipe_write *a = args;
+	struct iuc_pipe_end *end;
+	long ret;
+
+	if (a->result || a->transferred || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	if (a->mode > IUC_IO_PARTIAL)
+		return iuc_fail(a, IUC_E_WRITE_BAD_MODE, -EINVAL);
+	end = iuc_end_lookup(ctx, a->id);
+	if (!end)
+		return iuc_fail(a, IUC_E_WRITE_UNKNOWN_SC, -EBADF);
+	if (end->part == IUC_PART_SC)
+		ret = iuc_pipe_do_write(end->pipe, a);
+	else
+		ret = iuc_fail(a, IUC_E_WRITE_UNKNOWN_SC, -EBADF);
+	iuc_pipe_put(end->pipe);
+	return ret;
+}
+
+long iuc_pipe_read(struct iuc_context *ctx, void *args)
+{
+	struct iuc_pipe_read *a = args;
+	struct iuc_pipe_end *end;
+	long ret;
+
+	if (a->result || a->transferred || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	if (a->mode > IUC_IO_PARTIAL)
+		return iuc_fail(a, IUC_E_READ_BAD_MODE, -EINVAL);
+	end = iuc_end_lookup(ctx, a->id);
+	if (!end)
+		return iuc_fail(a, IUC_E_READ_UNKNOWN_RC, -EBADF);
+	if (end->part == IUC_PART_RC)
+		ret = iuc_pipe_do_read(end->pipe, a);
+	else
+		ret = iuc_fail(a, IUC_E_READ_UNKNOWN_RC, -EBADF);
+	iuc_pipe_put(end->pipe);
+	return ret;
 }

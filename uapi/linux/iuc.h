@@ -230,6 +230,9 @@ struct iuc_send_pipe {
  * 0x22 PIPE_WRITE: write @count bytes from @buf to the SC @id.
  * @result: IUC_IO_BLOCK: room left after the write; IUC_IO_TRY on failure:
  * IUC_TRY_LOCKED or IUC_TRY_NOT_ENOUGH; IUC_IO_PARTIAL: bytes written.
+ * @transferred (IUC extension): bytes this call wrote, also when it fails
+ * part way (EINTR, EPIPE, EFAULT), so that nothing is lost or sent twice.
+ * A zero-byte write succeeds at once.  Interrupted calls are not restarted.
  * Errors: 0x10 bad @mode (EINVAL); 0x20 unknown SC (EBADF); 0x21 SC closed
  * (EPIPE); 0x22 message longer than 64 KiB (EMSGSIZE); 0x23 partial mode on
  * a message pipe (EINVAL); 0x30 IUC_IO_TRY and locked or no room (EAGAIN);
@@ -241,11 +244,12 @@ struct iuc_pipe_write {
 	__u64	count;
 	__u64	buf;
 	__u64	result;		/* out */
+	__u64	transferred;	/* out */
 	__u8	mode;
 	__u8	__pad[7];
 };
 
-#define IUC_PIPE_WRITE_SIZE_VER0	48
+#define IUC_PIPE_WRITE_SIZE_VER0	56
 #define IUC_E_WRITE_BAD_MODE		0x10
 #define IUC_E_WRITE_UNKNOWN_SC		0x20
 #define IUC_E_WRITE_CLOSED		0x21
@@ -254,13 +258,20 @@ struct iuc_pipe_write {
 #define IUC_E_WRITE_NO_ROOM		0x30
 
 /*
- * 0x23 PIPE_READ: read up to @count bytes (0: as much as possible) from the
- * RC @id into @buf.  On a message pipe one whole message is read; a buffer
- * smaller than the next message fails with EMSGSIZE (0x24, IUC extension)
- * and @result gives the message's length: nothing is lost.
+ * 0x23 PIPE_READ: read up to @count bytes (0: as much as is pending; the
+ * buffer must then hold the pipe's capacity) from the RC @id into @buf.
+ * Raw pipe: IUC_IO_BLOCK waits until @count bytes were read (with @count 0,
+ * until some data is pending), IUC_IO_TRY fails unless @count bytes (with
+ * @count 0, any) are pending, IUC_IO_PARTIAL takes what is pending.
+ * Message pipe: one whole message is read; a buffer smaller than the next
+ * message fails with EMSGSIZE (0x24, IUC extension) and @result gives the
+ * message's length: nothing is lost.
  * @result: IUC_IO_BLOCK: bytes still pending after the read; IUC_IO_TRY on
- * failure: IUC_TRY_LOCKED or IUC_TRY_NOT_ENOUGH; IUC_IO_PARTIAL: bytes read.
- * On a message pipe @result of a successful read is the message length.
+ * failure: IUC_TRY_LOCKED or IUC_TRY_NOT_ENOUGH; IUC_IO_PARTIAL and a
+ * successful IUC_IO_TRY: bytes read; message pipe: the message's length.
+ * @transferred (IUC extension): bytes this call read, also when it fails
+ * part way.  After a close the pending data can still be read; then the
+ * calls fail with 0x21.
  * Errors: 0x10 bad @mode (EINVAL); 0x20 unknown RC (EBADF); 0x21 RC closed
  * and drained (EPIPE); 0x22 IUC_IO_TRY and locked or not enough data
  * (EAGAIN); 0x23 partial mode on a message pipe (EINVAL); 0x24 message
@@ -271,12 +282,13 @@ struct iuc_pipe_read {
 	__u64	id;
 	__u64	buf;
 	__u64	result;		/* out */
+	__u64	transferred;	/* out */
 	__u32	count;
 	__u8	mode;
 	__u8	__pad[3];
 };
 
-#define IUC_PIPE_READ_SIZE_VER0		40
+#define IUC_PIPE_READ_SIZE_VER0		48
 #define IUC_E_READ_BAD_MODE		0x10
 #define IUC_E_READ_UNKNOWN_RC		0x20
 #define IUC_E_READ_CLOSED		0x21
