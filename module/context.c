@@ -34,6 +34,7 @@
 #include <linux/uidgid.h>
 
 #include "iuc_internal.h"
+#include "iuc_trace.h"
 
 /*
  * Live contexts by struct pid.  Writers take iuc_contexts_lock; lookups
@@ -388,6 +389,8 @@ int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 		list_add_tail(&ev->node, &ctx->queue);
 		if (!ev->reserved)
 			ctx->nr_queued++;
+		trace_iuc_signal_queue(pid_nr(ctx->pid), ev->sig.code,
+				       ev->sig.object, ctx->ready);
 		if (ctx->ready)
 			iuc_event_raise(ctx, ev);
 		ev = NULL;

@@ -18,6 +18,9 @@
 
 #include "iuc_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "iuc_trace.h"
+
 /*
  * A receiver that never reads must not let its senders pin unbounded
  * kernel memory: each queued record costs about 100 bytes.  1024 records

@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 
 #include "iuc_internal.h"
+#include "iuc_trace.h"
 
 struct iuc_pipe_end {
 	struct iuc_pipe		*pipe;
@@ -258,6 +259,8 @@ static int iuc_pipe_close(struct iuc_pipe_end *end, struct iuc_context *closer,
 	}
 	spin_unlock(&pipe->lock);
 
+	if (was < 0)
+		trace_iuc_pipe_close(pid_nr(closer->pid), end->id, type);
 	if (peer_ctx) {
 		iuc_event_post(peer_ctx, ev, closer, false);
 		iuc_context_put(peer_ctx);
@@ -387,6 +390,8 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	if (ret)
 		goto out_theirs;
 
+	trace_iuc_pipe_open(task_tgid_nr(current), pid_nr(target->pid), a->id,
+			    a->peer_id, pipe->capacity, pipe->mode);
 	iuc_pipe_put(pipe);
 	iuc_context_put(target);
 	return 0;
@@ -836,6 +841,7 @@ long iuc_pipe_write(struct iuc_context *ctx, void *args)
 	else
 		ret = iuc_fail(a, IUC_E_WRITE_UNKNOWN_SC, -EBADF);
 	iuc_pipe_put(end->pipe);
+	trace_iuc_pipe_write(a->id, a->count, a->mode, a->transferred, ret);
 	return ret;
 }
 
@@ -857,5 +863,6 @@ long iuc_pipe_read(struct iuc_context *ctx, void *args)
 	else
 		ret = iuc_fail(a, IUC_E_READ_UNKNOWN_RC, -EBADF);
 	iuc_pipe_put(end->pipe);
+	trace_iuc_pipe_read(a->id, a->count, a->mode, a->transferred, ret);
 	return ret;
 }

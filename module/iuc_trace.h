@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * IUC trace events: /sys/kernel/tracing/events/iuc/, usable with perf,
+ * trace-cmd and bpftrace.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM iuc
+
+#if !defined(_IUC_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _IUC_TRACE_H
+
+#include <linux/tracepoint.h>
+
+/* A signal record was queued in the context of process @pid. */
+TRACE_EVENT(iuc_signal_queue,
+	    TP_PROTO(pid_t pid, u8 code, u64 object, bool ready),
+	    TP_ARGS(pid, code, object, ready),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(u8, code)
+			     __field(u64, object)
+			     __field(bool, ready)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->code = code;
+			   __entry->object = object;
+			   __entry->ready = ready;),
+	    TP_printk("pid=%d code=0x%02x object=%llu ready=%d",
+		      __entry->pid, __entry->code, __entry->object, __entry->ready)
+);
+
+/* The caller (@pid) opened a pipe to @target: its id, the target's id. */
+TRACE_EVENT(iuc_pipe_open,
+	    TP_PROTO(pid_t pid, pid_t target, u64 id, u64 peer_id, u64 capacity,
+		     u8 mode),
+	    TP_ARGS(pid, target, id, peer_id, capacity, mode),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(pid_t, target)
+			     __field(u64, id)
+			     __field(u64, peer_id)
+			     __field(u64, capacity)
+			     __field(u8, mode)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->target = target;
+			   __entry->id = id;
+			   __entry->peer_id = peer_id;
+			   __entry->capacity = capacity;
+			   __entry->mode = mode;),
+	    TP_printk("pid=%d target=%d id=%llu peer_id=%llu capacity=%llu mode=%u",
+		      __entry->pid, __entry->target, __entry->id, __entry->peer_id,
+		      __entry->capacity, __entry->mode)
+);
+
+/* A pipe closed, by a call or by the end of a process (@type). */
+TRACE_EVENT(iuc_pipe_close,
+	    TP_PROTO(pid_t pid, u64 id, u8 type),
+	    TP_ARGS(pid, id, type),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(u64, id)
+			     __field(u8, type)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->id = id;
+			   __entry->type = type;),
+	    TP_printk("pid=%d id=%llu type=%u", __entry->pid, __entry->id,
+		      __entry->type)
+);
+
+/* PIPE_WRITE or PIPE_READ returned. */
+DECLARE_EVENT_CLASS(iuc_pipe_io,
+		    TP_PROTO(u64 id, u64 count, u8 mode, u64 transferred, long ret),
+		    TP_ARGS(id, count, mode, transferred, ret),
+		    TP_STRUCT__entry(__field(u64, id)
+				     __field(u64, count)
+				     __field(u64, transferred)
+				     __field(long, ret)
+				     __field(u8, mode)),
+		    TP_fast_assign(__entry->id = id;
+				   __entry->count = count;
+				   __entry->transferred = transferred;
+				   __entry->ret = ret;
+				   __entry->mode = mode;),
+		    TP_printk("id=%llu count=%llu mode=%u transferred=%llu ret=%ld",
+			      __entry->id, __entry->count, __entry->mode,
+			      __entry->transferred, __entry->ret)
+);
+
+DEFINE_EVENT(iuc_pipe_io, iuc_pipe_write,
+	     TP_PROTO(u64 id, u64 count, u8 mode, u64 transferred, long ret),
+	     TP_ARGS(id, count, mode, transferred, ret)
+);
+
+DEFINE_EVENT(iuc_pipe_io, iuc_pipe_read,
+	     TP_PROTO(u64 id, u64 count, u8 mode, u64 transferred, long ret),
+	     TP_ARGS(id, count, mode, transferred, ret)
+);
+
+#endif /* _IUC_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE iuc_trace
+#include <trace/define_trace.h>
