@@ -71,6 +71,7 @@ static void iuc_context_free(struct kref *ref)
 
 	WARN_ON(!xa_empty(&ctx->ends));
 	WARN_ON(!list_empty(&ctx->queue));
+	WARN_ON(!list_empty(&ctx->shared) || !list_empty(&ctx->received));
 	put_pid(ctx->pid);
 	xa_destroy(&ctx->ends);
 	kfree_rcu(ctx, rcu);
@@ -151,6 +152,9 @@ int iuc_context_create(struct iuc_context **out)
 	mutex_init(&ctx->ends_lock);
 	xa_init(&ctx->ends);
 	ctx->next_id = 1;
+	mutex_init(&ctx->segs_lock);
+	INIT_LIST_HEAD(&ctx->shared);
+	INIT_LIST_HEAD(&ctx->received);
 	INIT_WORK(&ctx->exit_work, iuc_context_exit_work);
 	init_waitqueue_func_entry(&ctx->exit_wait, iuc_context_exit_wake);
 
@@ -206,6 +210,7 @@ void iuc_context_end(struct iuc_context *ctx)
 	remove_wait_queue(&ctx->pid->wait_pidfd, &ctx->exit_wait);
 
 	iuc_pipes_release_all(ctx);
+	iuc_segments_release_all(ctx);
 
 	mutex_lock(&ctx->read_lock);
 	iuc_queue_purge(ctx);
@@ -300,7 +305,7 @@ pid_t iuc_context_pid_nr(struct iuc_context *ctx, struct pid *pid)
 
 /* ---- events ------------------------------------------------------------ */
 
-struct iuc_event *iuc_event_alloc(u8 code, u64 object, bool reserved)
+struct iuc_event *iuc_event_alloc(u8 code, u64 object, enum iuc_event_kind kind)
 {
 	struct iuc_event *ev;
 
@@ -310,7 +315,7 @@ struct iuc_event *iuc_event_alloc(u8 code, u64 object, bool reserved)
 	INIT_LIST_HEAD(&ev->node);
 	ev->sig.code = code;
 	ev->sig.object = object;
-	ev->reserved = reserved;
+	ev->kind = kind;
 	return ev;
 }
 
@@ -363,7 +368,8 @@ static void iuc_event_raise(struct iuc_context *ctx, struct iuc_event *ev)
  * Returns 0 when queued, or when dropped because the code is not handled
  * and @require_handler is false (a signal without handler is ignored);
  * -ENOENT when not handled and @require_handler; -EAGAIN when the queue is
- * full (reserved events always fit); -ESRCH when the context has ended.
+ * full (closing and reserved events always fit); -ESRCH when the context
+ * has ended.
  */
 int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 		   struct iuc_context *cause, bool require_handler)
@@ -380,14 +386,15 @@ int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 	spin_lock(&ctx->lock);
 	if (ctx->dead) {
 		ret = -ESRCH;
-	} else if (ctx->handler[ev->sig.code] == IUC_HANDLER_NONE) {
+	} else if (ev->kind != IUC_EV_RESERVED &&
+		   ctx->handler[ev->sig.code] == IUC_HANDLER_NONE) {
 		ret = require_handler ? -ENOENT : 0;
-	} else if (!ev->reserved &&
+	} else if (ev->kind == IUC_EV_BOUNDED &&
 		   ctx->nr_queued >= READ_ONCE(iuc_max_queued_signals)) {
 		ret = -EAGAIN;
 	} else {
 		list_add_tail(&ev->node, &ctx->queue);
-		if (!ev->reserved)
+		if (ev->kind == IUC_EV_BOUNDED)
 			ctx->nr_queued++;
 		trace_iuc_signal_queue(pid_nr(ctx->pid), ev->sig.code,
 				       ev->sig.object, ctx->ready);
@@ -402,6 +409,37 @@ int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 	else
 		wake_up_interruptible_poll(&ctx->readers, EPOLLIN | EPOLLRDNORM);
 	return ret;
+}
+
+/*
+ * Make sure a later iuc_event_post() of an IUC_EV_RESERVED event of @code
+ * will be queued: the checks of iuc_event_post(), made before a step that
+ * cannot be undone.  Returns 0, -ENOENT, -EAGAIN or -ESRCH as it does.
+ */
+int iuc_event_reserve(struct iuc_context *ctx, u8 code)
+{
+	int ret = 0;
+
+	spin_lock(&ctx->lock);
+	if (ctx->dead)
+		ret = -ESRCH;
+	else if (ctx->handler[code] == IUC_HANDLER_NONE)
+		ret = -ENOENT;
+	else if (ctx->nr_queued >= READ_ONCE(iuc_max_queued_signals))
+		ret = -EAGAIN;
+	else
+		ctx->nr_queued++;
+	spin_unlock(&ctx->lock);
+	return ret;
+}
+
+/* Give back a place taken by iuc_event_reserve() and not used. */
+void iuc_event_unreserve(struct iuc_context *ctx)
+{
+	spin_lock(&ctx->lock);
+	if (!ctx->dead)
+		ctx->nr_queued--;
+	spin_unlock(&ctx->lock);
 }
 
 /* ---- signal calls ------------------------------------------------------ */
@@ -496,7 +534,8 @@ static bool iuc_context_readable(struct iuc_context *ctx)
  * queued.  Only the reader holding ctx->read_lock removes records, so the
  * first one cannot change under the copy.
  */
-static int iuc_context_read_one(struct iuc_context *ctx, char __user *buf)
+static int iuc_context_read_one(struct iuc_context *ctx, struct file *file,
+				char __user *buf)
 {
 	struct iuc_event *ev;
 
@@ -507,20 +546,22 @@ static int iuc_context_read_one(struct iuc_context *ctx, char __user *buf)
 	if (!ev)
 		return -EAGAIN;
 
+	if (ev->sig.code == IUC_SIG_RECV_SHARED_MEM)
+		iuc_segment_map_record(file, ev);
 	if (copy_to_user(buf, &ev->sig, sizeof(ev->sig)))
 		return -EFAULT;
 
 	spin_lock(&ctx->lock);
 	list_del(&ev->node);
-	if (!ev->reserved)
+	if (ev->kind != IUC_EV_CLOSING)
 		ctx->nr_queued--;
 	spin_unlock(&ctx->lock);
 	iuc_event_free(ev);
 	return 0;
 }
 
-ssize_t iuc_context_read(struct iuc_context *ctx, char __user *buf,
-			 size_t count, bool nonblock)
+ssize_t iuc_context_read(struct iuc_context *ctx, struct file *file,
+			 char __user *buf, size_t count, bool nonblock)
 {
 	ssize_t done = 0;
 	int ret = -EAGAIN;
@@ -532,7 +573,7 @@ ssize_t iuc_context_read(struct iuc_context *ctx, char __user *buf,
 		if (mutex_lock_interruptible(&ctx->read_lock))
 			return -ERESTARTSYS;
 		while (count - done >= sizeof(struct iuc_signal)) {
-			ret = iuc_context_read_one(ctx, buf + done);
+			ret = iuc_context_read_one(ctx, file, buf + done);
 			if (ret)
 				break;
 			done += sizeof(struct iuc_signal);

@@ -6,6 +6,8 @@
  *   main.c     - the misc device, file operations, ioctl dispatch table
  *   context.c  - per-process contexts, signal handler table, signal queue
  *   pipe.c     - pipes and the identifiers that name their ends
+ *   shm.c      - shared memory segments on the sharer's pinned pages
+ *   iuc_trace.h - trace events
  */
 #ifndef _IUC_INTERNAL_H
 #define _IUC_INTERNAL_H
@@ -24,6 +26,7 @@
 
 struct iuc_pipe;
 struct poll_table_struct;
+struct vm_area_struct;
 struct file;
 
 /* Tunables, module parameters (main.c). */
@@ -31,17 +34,22 @@ extern unsigned int iuc_max_queued_signals;
 extern unsigned int iuc_max_pipes_per_process;
 
 /*
- * One signal on its way to a context.  Closing signals (PIPE_CLOSED and
- * the like) are allocated together with the object they announce, so that
- * announcing the end of an object can never fail: @reserved events do not
- * count against iuc_max_queued_signals.
+ * How an event counts against iuc_max_queued_signals.  Closing signals
+ * (PIPE_CLOSED, UNSHARED_MEM) are allocated together with the object they
+ * announce, so that announcing its end can never fail: they do not count.
  */
+enum iuc_event_kind {
+	IUC_EV_BOUNDED,		/* checked and counted when posted */
+	IUC_EV_CLOSING,		/* never refused, not counted */
+	IUC_EV_RESERVED,	/* counted by an earlier iuc_event_reserve() */
+};
+
 struct iuc_event {
 	struct list_head	node;
 	struct iuc_signal	sig;
 	pid_t			cause_pid;	/* cause, in the receiver's PID namespace */
 	kuid_t			cause_uid;
-	bool			reserved;
+	enum iuc_event_kind	kind;
 };
 
 /* Handler table entry: not handled, or handled with this RT signal (0: none). */
@@ -90,6 +98,16 @@ struct iuc_context {
 	u64			next_id;	/* never reused: stale ids stay stale */
 	unsigned int		nr_ends;
 	bool			ends_closed;	/* set when the context ends */
+
+	/*
+	 * @segs_lock protects the lists of shared memory segments the
+	 * process shared mutually (@shared) and received (@received), and
+	 * @segs_closed.  Never held together with another segs_lock.
+	 */
+	struct mutex		segs_lock;
+	struct list_head	shared;
+	struct list_head	received;
+	bool			segs_closed;
 };
 
 /* context.c */
@@ -100,7 +118,9 @@ struct iuc_context *iuc_context_get_by_vpid(u64 nr);
 bool iuc_context_is_current(const struct iuc_context *ctx);
 bool iuc_signal_code_valid(u8 code);
 
-struct iuc_event *iuc_event_alloc(u8 code, u64 object, bool reserved);
+struct iuc_event *iuc_event_alloc(u8 code, u64 object, enum iuc_event_kind kind);
+int iuc_event_reserve(struct iuc_context *ctx, u8 code);
+void iuc_event_unreserve(struct iuc_context *ctx);
 void iuc_event_free(struct iuc_event *ev);
 int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 		   struct iuc_context *cause, bool require_handler);
@@ -115,8 +135,8 @@ long iuc_unhandle_signal(struct iuc_context *ctx, void *args);
 long iuc_is_signal_handled(struct iuc_context *ctx, void *args);
 long iuc_ready(struct iuc_context *ctx, void *args);
 
-ssize_t iuc_context_read(struct iuc_context *ctx, char __user *buf,
-			 size_t count, bool nonblock);
+ssize_t iuc_context_read(struct iuc_context *ctx, struct file *file,
+			 char __user *buf, size_t count, bool nonblock);
 __poll_t iuc_context_poll(struct iuc_context *ctx, struct file *file,
 			  struct poll_table_struct *wait);
 
@@ -128,6 +148,15 @@ long iuc_close_pipe(struct iuc_context *ctx, void *args);
 long iuc_send_pipe(struct iuc_context *ctx, void *args);
 long iuc_pipe_write(struct iuc_context *ctx, void *args);
 long iuc_pipe_read(struct iuc_context *ctx, void *args);
+
+/* shm.c */
+void iuc_segments_release_all(struct iuc_context *ctx);
+int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma);
+void iuc_segment_map_record(struct file *file, struct iuc_event *ev);
+long iuc_share_mem(struct iuc_context *ctx, void *args);
+long iuc_unshare_mem(struct iuc_context *ctx, void *args);
+long iuc_mem_unmap(struct iuc_context *ctx, void *args);
+long iuc_mem_sharing_info(struct iuc_context *ctx, void *args);
 
 /*
  * A call handler returns 0 or a negative errno; on failure it stores the

@@ -94,6 +94,10 @@ static const struct iuc_call iuc_calls[] = {
 	IUC_CALL(PIPE_READ, pipe_read, iuc_pipe_read),
 	IUC_CALL(PIPE_INFO, pipe_info, iuc_pipe_info),
 	IUC_CALL(CLOSE_PIPE, close_pipe, iuc_close_pipe),
+	IUC_CALL(MEM_UNMAP, mem_unmap, iuc_mem_unmap),
+	IUC_CALL(SHARE_MEM, share_mem, iuc_share_mem),
+	IUC_CALL(UNSHARE_MEM, unshare_mem, iuc_unshare_mem),
+	IUC_CALL(MEM_SHARING_INFO, mem_sharing_info, iuc_mem_sharing_info),
 };
 
 /* Layout promises of the UAPI: no implicit padding, sizes as published. */
@@ -208,7 +212,7 @@ static ssize_t iuc_read(struct file *file, char __user *buf, size_t count,
 
 	if (!iuc_context_is_current(ctx))
 		return -EBADFD;
-	return iuc_context_read(ctx, buf, count, file->f_flags & O_NONBLOCK);
+	return iuc_context_read(ctx, file, buf, count, file->f_flags & O_NONBLOCK);
 }
 
 static __poll_t iuc_poll(struct file *file, struct poll_table_struct *wait)
@@ -220,12 +224,23 @@ static __poll_t iuc_poll(struct file *file, struct poll_table_struct *wait)
 	return iuc_context_poll(ctx, file, wait);
 }
 
+/* The receiver maps a shared memory segment: offset = id << PAGE_SHIFT. */
+static int iuc_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct iuc_context *ctx = file->private_data;
+
+	if (!iuc_context_is_current(ctx))
+		return -EBADFD;
+	return iuc_segment_mmap(ctx, vma);
+}
+
 static const struct file_operations iuc_fops = {
 	.owner		= THIS_MODULE,
 	.open		= iuc_open,
 	.release	= iuc_release,
 	.read		= iuc_read,
 	.poll		= iuc_poll,
+	.mmap		= iuc_mmap,
 	.unlocked_ioctl	= iuc_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

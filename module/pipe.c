@@ -109,7 +109,7 @@ static struct iuc_pipe *iuc_pipe_alloc(const struct iuc_open_pipe *a)
 		pipe->end[part].pipe = pipe;
 		pipe->end[part].part = part;
 		pipe->end[part].closed_ev =
-			iuc_event_alloc(IUC_SIG_PIPE_CLOSED, 0, true);
+			iuc_event_alloc(IUC_SIG_PIPE_CLOSED, 0, IUC_EV_CLOSING);
 		if (!pipe->end[part].closed_ev) {
 			iuc_pipe_put(pipe);
 			return NULL;
@@ -352,7 +352,7 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	if (!pipe)
 		goto out_nomem;
 	if (a->notify == IUC_NOTIFY) {
-		ev = iuc_event_alloc(IUC_SIG_RECV_PIPE, 0, false);
+		ev = iuc_event_alloc(IUC_SIG_RECV_PIPE, 0, IUC_EV_BOUNDED);
 		if (!ev)
 			goto out_pipe;
 	}
@@ -506,7 +506,7 @@ long iuc_send_pipe(struct iuc_context *ctx, void *args)
 		goto out_target;
 	}
 	if (a->notify == IUC_NOTIFY) {
-		ev = iuc_event_alloc(IUC_SIG_RECV_PIPE, 0, false);
+		ev = iuc_event_alloc(IUC_SIG_RECV_PIPE, 0, IUC_EV_BOUNDED);
 		if (!ev) {
 			ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
 			goto out_target;

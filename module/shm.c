@@ -1,0 +1,817 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IUC shared memory: a process hands a range of its own memory to another,
+ * zero-copy, on its own physical pages.
+ *
+ * SHARE_MEM pins the sharer's pages long-term with write intent (which
+ * breaks copy-on-write, so a forked child of the sharer keeps its own
+ * copy) and charges them to the user's RLIMIT_MEMLOCK, as io_uring does.
+ * The receiver maps them from its /dev/iuc file: remap_pfn_range() of the
+ * pinned pages into a VM_PFNMAP mapping, made in its own context when it
+ * reads the RECV_SHARED_MEM record (or by mmap(2) of the segment id).
+ *
+ * Exclusive sharing unmaps the range from the sharer before the call
+ * returns; the pages then belong to the receiver until it unmaps them or
+ * exits.  Mutual sharing leaves both mappings; the sharer may revoke it
+ * (UNSHARE_MEM, or by exiting): the receiver's page table entries are
+ * zapped, the pages unpinned, and later accesses there raise SIGBUS.
+ *
+ * Only private anonymous memory can be shared: nothing else could promise
+ * that no other mapping reaches the pages.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+
+#include "iuc_internal.h"
+
+struct iuc_segment {
+	struct kref		ref;		/* table, receiver's list, mappings */
+	struct rcu_head		rcu;
+	u64			id;
+
+	/*
+	 * @lock protects @pages (NULL once unpinned), @revoked, @rmm and
+	 * @receiver_addr.  Taken inside the receiver's mmap_lock by mmap.
+	 */
+	struct mutex		lock;
+	struct page		**pages;
+	bool			revoked;
+	struct mm_struct	*rmm;		/* the receiver's, once mapped (mmgrab) */
+	u64			receiver_addr;
+
+	/* Membership of the contexts' lists, under their segs_lock. */
+	struct list_head	sharer_node;
+	struct list_head	receiver_node;
+
+	/* Immutable after creation. */
+	struct iuc_context	*sharer;	/* referenced */
+	struct iuc_context	*receiver;	/* referenced */
+	struct user_struct	*user;		/* charged for the pins */
+	struct iuc_event	*unshared_ev;	/* UNSHARED_MEM, until sent */
+	unsigned long		nr_pages;
+	u64			sharer_addr;
+	u64			length;
+	u16			command;
+	u8			mode;
+	u8			access;
+};
+
+/* Segments by id.  Ids come from a 64-bit counter and are never reused. */
+static DEFINE_XARRAY(iuc_segments);
+static atomic64_t iuc_next_segment_id = ATOMIC64_INIT(0);
+
+static void iuc_vm_flags_set(struct vm_area_struct *vma, vm_flags_t set,
+			     vm_flags_t clear)
+{
+#ifdef IUC_HAVE_VM_FLAGS_MOD
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+static long iuc_pin_pages(unsigned long start, unsigned long nr_pages,
+			  unsigned int gup_flags, struct page **pages)
+{
+#ifdef IUC_PIN_USER_PAGES_VMAS
+	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
+#else
+	return pin_user_pages(start, nr_pages, gup_flags, pages);
+#endif
+}
+
+/* ---- pin accounting ---------------------------------------------------- */
+
+static int iuc_account_pins(struct user_struct *user, unsigned long nr_pages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned long cur, new;
+
+	if (capable(CAP_IPC_LOCK)) {
+		atomic_long_add(nr_pages, &user->locked_vm);
+		return 0;
+	}
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		new = cur + nr_pages;
+		if (new > limit || new < cur)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+	return 0;
+}
+
+/* Unpin the pages and give back their charge.  Under seg->lock. */
+static void iuc_segment_unpin(struct iuc_segment *seg)
+{
+	lockdep_assert_held(&seg->lock);
+	if (!seg->pages)
+		return;
+	unpin_user_pages(seg->pages, seg->nr_pages);
+	atomic_long_sub(seg->nr_pages, &seg->user->locked_vm);
+	kvfree(seg->pages);
+	seg->pages = NULL;
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+static void iuc_segment_free(struct kref *ref)
+{
+	struct iuc_segment *seg = container_of(ref, struct iuc_segment, ref);
+
+	mutex_lock(&seg->lock);
+	iuc_segment_unpin(seg);
+	mutex_unlock(&seg->lock);
+	if (seg->rmm)
+		mmdrop(seg->rmm);
+	iuc_event_free(seg->unshared_ev);
+	free_uid(seg->user);
+	iuc_context_put(seg->sharer);
+	iuc_context_put(seg->receiver);
+	kfree_rcu(seg, rcu);
+}
+
+static void iuc_segment_put(struct iuc_segment *seg)
+{
+	kref_put(&seg->ref, iuc_segment_free);
+}
+
+/* The segment @id, referenced, if @ctx is its sharer or its receiver. */
+static struct iuc_segment *iuc_segment_get(struct iuc_context *ctx, u64 id)
+{
+	struct iuc_segment *seg;
+
+	rcu_read_lock();
+	seg = xa_load(&iuc_segments, id);
+	if (seg && (seg->sharer != ctx && seg->receiver != ctx))
+		seg = NULL;
+	if (seg && !kref_get_unless_zero(&seg->ref))
+		seg = NULL;
+	rcu_read_unlock();
+	return seg;
+}
+
+/* Remove @seg from the table; true for the one caller that did. */
+static bool iuc_segment_unpublish(struct iuc_segment *seg)
+{
+	return xa_cmpxchg(&iuc_segments, seg->id, seg, NULL, 0) == seg;
+}
+
+/* ---- the receiver's mappings ------------------------------------------- */
+
+static void iuc_segment_vm_open(struct vm_area_struct *vma)
+{
+	struct iuc_segment *seg = vma->vm_private_data;
+
+	kref_get(&seg->ref);
+}
+
+static void iuc_segment_vm_close(struct vm_area_struct *vma)
+{
+	iuc_segment_put(vma->vm_private_data);
+}
+
+/* Only a revoked segment has no page table entries: its accesses fail. */
+static vm_fault_t iuc_segment_vm_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static const struct vm_operations_struct iuc_segment_vm_ops = {
+	.open	= iuc_segment_vm_open,
+	.close	= iuc_segment_vm_close,
+	.fault	= iuc_segment_vm_fault,
+};
+
+/* Map the pinned pages into @vma, a run of contiguous frames at a time. */
+static int iuc_segment_remap(struct iuc_segment *seg, struct vm_area_struct *vma)
+{
+	unsigned long i, run;
+	int ret;
+
+	for (i = 0; i < seg->nr_pages; i += run) {
+		unsigned long pfn = page_to_pfn(seg->pages[i]);
+
+		for (run = 1; i + run < seg->nr_pages; run++)
+			if (page_to_pfn(seg->pages[i + run]) != pfn + run)
+				break;
+		ret = remap_pfn_range(vma, vma->vm_start + (i << PAGE_SHIFT),
+				      pfn, run << PAGE_SHIFT, vma->vm_page_prot);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * mmap(2) of an fd of /dev/iuc at offset (segment id << PAGE_SHIFT): the
+ * receiver maps a segment, whole, with no more access than it was given.
+ */
+int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma)
+{
+	struct iuc_segment *seg;
+	vm_flags_t clear = 0;
+	u8 access;
+	int ret;
+
+	seg = iuc_segment_get(ctx, vma->vm_pgoff);
+	if (!seg)
+		return -ENXIO;
+	ret = -EACCES;
+	if (seg->receiver != ctx)
+		goto out;
+	ret = -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED) ||
+	    vma->vm_end - vma->vm_start != seg->length)
+		goto out;
+
+	access = seg->mode == IUC_SHARE_EXCLUSIVE ?
+		IUC_ACCESS_READ | IUC_ACCESS_WRITE : seg->access;
+	ret = -EACCES;
+	if (((vma->vm_flags & VM_READ) && !(access & IUC_ACCESS_READ)) ||
+	    ((vma->vm_flags & VM_WRITE) && !(access & IUC_ACCESS_WRITE)) ||
+	    ((vma->vm_flags & VM_EXEC) && !(access & IUC_ACCESS_EXEC)))
+		goto out;
+	if (!(access & IUC_ACCESS_READ))
+		clear |= VM_MAYREAD;
+	if (!(access & IUC_ACCESS_WRITE))
+		clear |= VM_MAYWRITE;
+	if (!(access & IUC_ACCESS_EXEC))
+		clear |= VM_MAYEXEC;
+
+	mutex_lock(&seg->lock);
+	ret = -ENXIO;
+	if (seg->revoked || !seg->pages)
+		goto out_unlock;
+	iuc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP, clear);
+	vma->vm_ops = &iuc_segment_vm_ops;
+	vma->vm_private_data = seg;
+	ret = iuc_segment_remap(seg, vma);
+	if (ret) {
+		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+		vma->vm_ops = NULL;
+		goto out_unlock;
+	}
+	if (!seg->rmm) {
+		mmgrab(current->mm);
+		seg->rmm = current->mm;
+	}
+	seg->receiver_addr = vma->vm_start;
+	kref_get(&seg->ref);		/* the mapping's, dropped by ->close */
+out_unlock:
+	mutex_unlock(&seg->lock);
+out:
+	iuc_segment_put(seg);
+	return ret;
+}
+
+/*
+ * The receiver reads RECV_SHARED_MEM: map the segment now, in its own
+ * address space, so that the record can carry the start address.  When
+ * that fails (no room), the record says start 0 and the segment can still
+ * be mapped by its id.
+ */
+void iuc_segment_map_record(struct file *file, struct iuc_event *ev)
+{
+	struct iuc_sig_recv_shared_mem *d = &ev->sig.data.recv_shared_mem;
+	unsigned long addr;
+	unsigned long prot = 0;
+
+	if (d->start)
+		return;
+	if (d->mode == IUC_SHARE_EXCLUSIVE)
+		prot = PROT_READ | PROT_WRITE;
+	if (d->access & IUC_ACCESS_READ)
+		prot |= PROT_READ;
+	if (d->access & IUC_ACCESS_WRITE)
+		prot |= PROT_WRITE;
+	if (d->access & IUC_ACCESS_EXEC)
+		prot |= PROT_EXEC;
+	addr = vm_mmap(file, 0, d->length, prot, MAP_SHARED,
+		       ev->sig.object << PAGE_SHIFT);
+	if (!IS_ERR_VALUE(addr))
+		d->start = addr;
+}
+
+/* Zap every mapping of @seg in the receiver.  @seg is revoked already. */
+static void iuc_segment_zap(struct iuc_segment *seg, struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+
+	VMA_ITERATOR(vmi, mm, 0);
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma)
+		if (vma->vm_ops == &iuc_segment_vm_ops &&
+		    vma->vm_private_data == seg)
+			zap_vma_ptes(vma, vma->vm_start,
+				     vma->vm_end - vma->vm_start);
+	mmap_read_unlock(mm);
+}
+
+/*
+ * Revoke a mutual segment: the receiver's accesses fault from now on, the
+ * pages are unpinned, and the receiver gets UNSHARED_MEM of @type.
+ */
+static void iuc_segment_revoke(struct iuc_segment *seg, u8 type)
+{
+	struct mm_struct *mm = NULL;
+	struct iuc_event *ev;
+
+	mutex_lock(&seg->lock);
+	seg->revoked = true;
+	if (seg->rmm && mmget_not_zero(seg->rmm))
+		mm = seg->rmm;
+	mutex_unlock(&seg->lock);
+
+	/* Outside seg->lock: mmap takes it inside the mmap_lock. */
+	if (mm) {
+		iuc_segment_zap(seg, mm);
+		mmput(mm);
+	}
+
+	mutex_lock(&seg->lock);
+	iuc_segment_unpin(seg);
+	ev = seg->unshared_ev;
+	seg->unshared_ev = NULL;
+	mutex_unlock(&seg->lock);
+
+	if (ev) {
+		ev->sig.data.unshared_mem.type = type;
+		iuc_event_post(seg->receiver, ev, seg->sharer, false);
+	}
+}
+
+/* Take @seg off both contexts' lists. */
+static void iuc_segment_unlink(struct iuc_segment *seg)
+{
+	mutex_lock(&seg->sharer->segs_lock);
+	list_del_init(&seg->sharer_node);
+	mutex_unlock(&seg->sharer->segs_lock);
+	mutex_lock(&seg->receiver->segs_lock);
+	list_del_init(&seg->receiver_node);
+	mutex_unlock(&seg->receiver->segs_lock);
+}
+
+/* ---- SHARE_MEM --------------------------------------------------------- */
+
+static u8 iuc_share_args_error(const struct iuc_share_mem *a)
+{
+	if (a->segment || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return IUC_E_INVALID_ARG;
+	if (a->notify > IUC_NOTIFY_SKIP)
+		return IUC_E_SHARE_BAD_NOTIFY;
+	if (a->mode > IUC_SHARE_EXCLUSIVE)
+		return IUC_E_SHARE_BAD_MODE;
+	if (a->access & ~(IUC_ACCESS_READ | IUC_ACCESS_WRITE | IUC_ACCESS_EXEC))
+		return IUC_E_SHARE_BAD_ACCESS;
+	if (a->mode == IUC_SHARE_MUTUAL && !a->access)
+		return IUC_E_SHARE_MUTUAL_NO_ACCESS;
+	if (a->mode == IUC_SHARE_EXCLUSIVE && a->access)
+		return IUC_E_SHARE_EXCLUSIVE_ACCESS;
+	if (!PAGE_ALIGNED(a->addr))
+		return IUC_E_SHARE_UNALIGNED;
+	if (!PAGE_ALIGNED(a->length))
+		return IUC_E_SHARE_LENGTH_NOT_PAGES;
+	if (!a->length)
+		return IUC_E_SHARE_LENGTH_ZERO;
+	return IUC_E_NONE;
+}
+
+/*
+ * Is there room for @length more bytes in the receiver's address space?
+ * Its RLIMIT_AS, the limit mmap(2) would meet.
+ */
+static bool iuc_receiver_has_room(struct iuc_context *receiver, u64 length)
+{
+	struct task_struct *task;
+	struct mm_struct *mm = NULL;
+	unsigned long limit = RLIM_INFINITY;
+	bool room = true;
+
+	rcu_read_lock();
+	task = pid_task(receiver->pid, PIDTYPE_TGID);
+	if (task) {
+		get_task_struct(task);
+		limit = task_rlimit(task, RLIMIT_AS);
+	}
+	rcu_read_unlock();
+	if (!task)
+		return true;	/* gone: the share fails later with 0x20 */
+	mm = get_task_mm(task);
+	put_task_struct(task);
+	if (!mm)
+		return true;
+	if (length > TASK_SIZE ||
+	    (limit != RLIM_INFINITY &&
+	     (READ_ONCE(mm->total_vm) << PAGE_SHIFT) + length > limit))
+		room = false;
+	mmput(mm);
+	return room;
+}
+
+/*
+ * Pin [@a->addr, +@a->length) of the caller, which must be private
+ * anonymous memory.  Returns 0 or the spec code of the failure in *@code.
+ */
+static int iuc_segment_pin(struct iuc_segment *seg,
+			   const struct iuc_share_mem *a, u8 *code)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long start = a->addr, end = a->addr + a->length;
+	unsigned int gup_flags = FOLL_LONGTERM | FOLL_WRITE;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	long pinned = 0, n;
+	int ret;
+
+	*code = IUC_E_NO_KERNEL_MEMORY;
+	seg->pages = kvmalloc_array(seg->nr_pages, sizeof(*seg->pages),
+				    GFP_KERNEL_ACCOUNT);
+	if (!seg->pages)
+		return -ENOMEM;
+
+	*code = IUC_E_SHARE_PIN_LIMIT;
+	ret = iuc_account_pins(seg->user, seg->nr_pages);
+	if (ret)
+		goto out_free;
+
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		*code = IUC_E_INTERRUPTED;
+		goto out_uncharge;
+	}
+	for (addr = start; addr < end; addr = vma->vm_end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma) {
+			ret = -EFAULT;
+			*code = IUC_E_UNMAPPED;
+			goto out_unlock;
+		}
+		if (!vma_is_anonymous(vma) ||
+		    (vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP | VM_HUGETLB))) {
+			ret = -EINVAL;
+			*code = IUC_E_SHARE_NOT_PRIVATE_ANON;
+			goto out_unlock;
+		}
+		if (!(vma->vm_flags & VM_WRITE))
+			gup_flags &= ~FOLL_WRITE;
+	}
+	while (pinned < seg->nr_pages) {
+		n = iuc_pin_pages(start + (pinned << PAGE_SHIFT),
+				  seg->nr_pages - pinned, gup_flags,
+				  seg->pages + pinned);
+		if (n <= 0) {
+			ret = n ? n : -EFAULT;
+			*code = ret == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY : IUC_E_UNMAPPED;
+			goto out_unpin;
+		}
+		pinned += n;
+	}
+	mmap_read_unlock(mm);
+	return 0;
+
+out_unpin:
+	unpin_user_pages(seg->pages, pinned);
+out_unlock:
+	mmap_read_unlock(mm);
+out_uncharge:
+	atomic_long_sub(seg->nr_pages, &seg->user->locked_vm);
+out_free:
+	kvfree(seg->pages);
+	seg->pages = NULL;
+	return ret;
+}
+
+static struct iuc_segment *iuc_segment_alloc(struct iuc_context *sharer,
+					     struct iuc_context *receiver,
+					     const struct iuc_share_mem *a)
+{
+	struct iuc_segment *seg;
+
+	seg = kzalloc(sizeof(*seg), GFP_KERNEL_ACCOUNT);
+	if (!seg)
+		return NULL;
+	seg->unshared_ev = iuc_event_alloc(IUC_SIG_UNSHARED_MEM, 0,
+					   IUC_EV_CLOSING);
+	if (!seg->unshared_ev) {
+		kfree(seg);
+		return NULL;
+	}
+	kref_init(&seg->ref);		/* the receiver's list */
+	mutex_init(&seg->lock);
+	INIT_LIST_HEAD(&seg->sharer_node);
+	INIT_LIST_HEAD(&seg->receiver_node);
+	kref_get(&sharer->ref);
+	seg->sharer = sharer;
+	kref_get(&receiver->ref);
+	seg->receiver = receiver;
+	seg->user = get_uid(current_user());
+	seg->nr_pages = a->length >> PAGE_SHIFT;
+	seg->sharer_addr = a->addr;
+	seg->length = a->length;
+	seg->command = a->command;
+	seg->mode = a->mode;
+	seg->access = a->access;
+	return seg;
+}
+
+/* Put @seg on both lists, unless one of the contexts has ended. */
+static int iuc_segment_link(struct iuc_segment *seg)
+{
+	int ret = 0;
+
+	mutex_lock(&seg->sharer->segs_lock);
+	if (seg->sharer->segs_closed)
+		ret = -ESRCH;
+	else if (seg->mode == IUC_SHARE_MUTUAL)
+		list_add_tail(&seg->sharer_node, &seg->sharer->shared);
+	mutex_unlock(&seg->sharer->segs_lock);
+	if (ret)
+		return ret;
+
+	mutex_lock(&seg->receiver->segs_lock);
+	if (seg->receiver->segs_closed)
+		ret = -ESRCH;
+	else
+		list_add_tail(&seg->receiver_node, &seg->receiver->received);
+	mutex_unlock(&seg->receiver->segs_lock);
+	if (ret)
+		iuc_segment_unlink(seg);
+	return ret;
+}
+
+static void iuc_fill_recv_shared_mem(struct iuc_event *ev,
+				     struct iuc_segment *seg)
+{
+	struct iuc_sig_recv_shared_mem *d = &ev->sig.data.recv_shared_mem;
+
+	ev->sig.object = seg->id;
+	d->sharer_pid = iuc_context_pid_nr(seg->receiver, seg->sharer->pid);
+	d->length = seg->length;
+	d->command = seg->command;
+	d->mode = seg->mode;
+	d->access = seg->access;
+}
+
+long iuc_share_mem(struct iuc_context *ctx, void *args)
+{
+	struct iuc_share_mem *a = args;
+	struct iuc_context *target;
+	struct iuc_segment *seg;
+	struct iuc_event *ev = NULL;
+	u8 code;
+	long ret;
+
+	code = iuc_share_args_error(a);
+	if (code != IUC_E_NONE)
+		return iuc_fail(a, code, -EINVAL);
+	if (a->addr + a->length < a->addr || a->addr + a->length > TASK_SIZE)
+		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+
+	target = iuc_context_get_by_vpid(a->target_pid);
+	if (!target)
+		return iuc_fail(a, IUC_E_SHARE_NO_SUCH_PID, -ESRCH);
+	ret = iuc_may_reach(target);
+	if (ret) {
+		iuc_fail(a, ret == -EACCES ? IUC_E_SHARE_OTHER_APPLICATION :
+			 ret == -EPERM ? IUC_E_SHARE_OTHER_USER :
+			 IUC_E_SHARE_NO_SUCH_PID, ret);
+		goto out_target;
+	}
+	if (!iuc_receiver_has_room(target, a->length)) {
+		ret = iuc_fail(a, IUC_E_SHARE_NO_ROOM, -ENOMEM);
+		goto out_target;
+	}
+
+	seg = iuc_segment_alloc(ctx, target, a);
+	if (!seg) {
+		ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
+		goto out_target;
+	}
+	if (a->notify == IUC_NOTIFY) {
+		ev = iuc_event_alloc(IUC_SIG_RECV_SHARED_MEM, 0, IUC_EV_RESERVED);
+		if (!ev) {
+			ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
+			goto out_seg;
+		}
+	}
+	ret = iuc_segment_pin(seg, a, &code);
+	if (ret) {
+		iuc_fail(a, code, ret);
+		goto out_seg;
+	}
+
+	seg->id = atomic64_inc_return(&iuc_next_segment_id);
+	seg->unshared_ev->sig.object = seg->id;
+	seg->unshared_ev->sig.data.unshared_mem.segment = seg->id;
+	ret = xa_insert(&iuc_segments, seg->id, seg, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
+		goto out_seg;
+	}
+	ret = iuc_segment_link(seg);
+	if (ret) {
+		iuc_fail(a, IUC_E_SHARE_NO_SUCH_PID, ret);
+		goto out_unpublish;
+	}
+
+	/* Nothing may fail after the sharer lost the range. */
+	if (ev) {
+		ret = iuc_event_reserve(target, IUC_SIG_RECV_SHARED_MEM);
+		if (ret) {
+			iuc_fail(a, ret == -ENOENT ? IUC_E_SHARE_NO_HANDLER :
+				 ret == -EAGAIN ? IUC_E_QUEUE_FULL :
+				 IUC_E_SHARE_NO_SUCH_PID, ret);
+			goto out_unlink;
+		}
+	}
+	if (seg->mode == IUC_SHARE_EXCLUSIVE) {
+		ret = vm_munmap(a->addr, a->length);
+		if (ret) {
+			if (ev)
+				iuc_event_unreserve(target);
+			iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
+			goto out_unlink;
+		}
+	}
+	if (ev) {
+		iuc_fill_recv_shared_mem(ev, seg);
+		iuc_event_post(target, ev, ctx, false);
+	}
+	a->segment = seg->id;
+	iuc_context_put(target);
+	return 0;
+
+out_unlink:
+	iuc_segment_unlink(seg);
+out_unpublish:
+	iuc_segment_unpublish(seg);
+out_seg:
+	iuc_event_free(ev);
+	iuc_segment_put(seg);
+out_target:
+	iuc_context_put(target);
+	return ret;
+}
+
+/* ---- the other calls --------------------------------------------------- */
+
+long iuc_unshare_mem(struct iuc_context *ctx, void *args)
+{
+	struct iuc_unshare_mem *a = args;
+	struct iuc_segment *seg;
+	long ret = 0;
+
+	seg = iuc_segment_get(ctx, a->segment);
+	if (!seg || seg->sharer != ctx) {
+		ret = iuc_fail(a, IUC_E_UNSHARE_UNKNOWN_SEGMENT, -EBADF);
+	} else if (seg->mode == IUC_SHARE_EXCLUSIVE) {
+		ret = iuc_fail(a, IUC_E_UNSHARE_EXCLUSIVE, -EPERM);
+	} else if (!iuc_segment_unpublish(seg)) {
+		ret = iuc_fail(a, IUC_E_UNSHARE_UNKNOWN_SEGMENT, -EBADF);
+	} else {
+		iuc_segment_revoke(seg, IUC_UNSHARED_BY_CALL);
+		iuc_segment_unlink(seg);
+		iuc_segment_put(seg);		/* the receiver's list */
+	}
+	if (seg)
+		iuc_segment_put(seg);
+	return ret;
+}
+
+/* Unmap every mapping of @seg in the caller's address space. */
+static void iuc_segment_unmap_mine(struct iuc_segment *seg)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long start, len;
+
+	for (;;) {
+		VMA_ITERATOR(vmi, mm, 0);
+
+		len = 0;
+		mmap_read_lock(mm);
+		for_each_vma(vmi, vma) {
+			if (vma->vm_ops == &iuc_segment_vm_ops &&
+			    vma->vm_private_data == seg) {
+				start = vma->vm_start;
+				len = vma->vm_end - vma->vm_start;
+				break;
+			}
+		}
+		mmap_read_unlock(mm);
+		if (!len || vm_munmap(start, len))
+			return;
+	}
+}
+
+long iuc_mem_unmap(struct iuc_context *ctx, void *args)
+{
+	struct iuc_mem_unmap *a = args;
+	struct iuc_segment *seg;
+	long ret = 0;
+
+	seg = iuc_segment_get(ctx, a->segment);
+	if (!seg)
+		return iuc_fail(a, IUC_E_UNMAP_UNKNOWN_SEGMENT, -EBADF);
+	if (seg->receiver != ctx) {
+		ret = iuc_fail(a, IUC_E_UNMAP_NOT_RECEIVER, -EPERM);
+	} else if (!iuc_segment_unpublish(seg)) {
+		ret = iuc_fail(a, IUC_E_UNMAP_UNKNOWN_SEGMENT, -EBADF);
+	} else {
+		iuc_segment_unmap_mine(seg);
+		iuc_segment_unlink(seg);
+		iuc_segment_put(seg);		/* the receiver's list */
+	}
+	iuc_segment_put(seg);
+	return ret;
+}
+
+long iuc_mem_sharing_info(struct iuc_context *ctx, void *args)
+{
+	struct iuc_mem_sharing_info *a = args;
+	struct iuc_segment *seg;
+	struct pid *sharer_pid, *receiver_pid;
+
+	if (a->sharer_pid || a->receiver_pid || a->sharer_addr ||
+	    a->receiver_addr || a->length || a->command || a->mode ||
+	    a->access || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	seg = iuc_segment_get(ctx, a->segment);
+	if (!seg)
+		return iuc_fail(a, IUC_E_MEMINFO_UNKNOWN_SEGMENT, -EBADF);
+
+	sharer_pid = seg->sharer->pid;
+	receiver_pid = seg->receiver->pid;
+	a->sharer_pid = pid_vnr(sharer_pid);
+	a->receiver_pid = pid_vnr(receiver_pid);
+	a->sharer_addr = seg->mode == IUC_SHARE_MUTUAL ? seg->sharer_addr : 0;
+	mutex_lock(&seg->lock);
+	a->receiver_addr = seg->revoked ? 0 : seg->receiver_addr;
+	mutex_unlock(&seg->lock);
+	a->length = seg->length;
+	a->command = seg->command;
+	a->mode = seg->mode;
+	a->access = seg->access;
+	iuc_segment_put(seg);
+	return 0;
+}
+
+/*
+ * The context ends.  Mutual segments it shared are revoked ("sharer
+ * terminated"); segments it received are dropped (their mappings went
+ * with its address space, or go when the file's last user unmaps them).
+ */
+void iuc_segments_release_all(struct iuc_context *ctx)
+{
+	struct iuc_segment *seg;
+
+	mutex_lock(&ctx->segs_lock);
+	ctx->segs_closed = true;
+	mutex_unlock(&ctx->segs_lock);
+
+	for (;;) {
+		mutex_lock(&ctx->segs_lock);
+		seg = list_first_entry_or_null(&ctx->shared, struct iuc_segment,
+					       sharer_node);
+		if (seg)
+			kref_get(&seg->ref);
+		mutex_unlock(&ctx->segs_lock);
+		if (!seg)
+			break;
+		if (iuc_segment_unpublish(seg)) {
+			iuc_segment_revoke(seg, IUC_UNSHARED_SHARER_DIED);
+			iuc_segment_unlink(seg);
+			iuc_segment_put(seg);	/* the receiver's list */
+		} else {
+			/* A concurrent call is taking it apart; wait for it. */
+			iuc_segment_unlink(seg);
+		}
+		iuc_segment_put(seg);
+	}
+
+	for (;;) {
+		mutex_lock(&ctx->segs_lock);
+		seg = list_first_entry_or_null(&ctx->received, struct iuc_segment,
+					       receiver_node);
+		if (seg)
+			kref_get(&seg->ref);
+		mutex_unlock(&ctx->segs_lock);
+		if (!seg)
+			break;
+		if (iuc_segment_unpublish(seg)) {
+			iuc_segment_unlink(seg);
+			iuc_segment_put(seg);	/* the receiver's list */
+		} else {
+			iuc_segment_unlink(seg);
+		}
+		iuc_segment_put(seg);
+	}
+}
