@@ -627,6 +627,18 @@ static int iuc_pipe_copy_out(struct iuc_pipe *pipe, char __user *dst, u64 n)
 	return 0;
 }
 
+/*
+ * Wake the other side.  The waiter sets its task state before testing
+ * its condition, and wq_has_sleeper() orders our update before the test
+ * of the queue, so that an empty queue can be skipped without a lost
+ * wake-up.  Synchronous: the waker usually blocks next, as in a ping-pong.
+ */
+static void iuc_pipe_wake(wait_queue_head_t *wq)
+{
+	if (wq_has_sleeper(wq))
+		wake_up_interruptible_sync(wq);
+}
+
 static bool iuc_pipe_has_room(struct iuc_pipe *pipe, u64 need)
 {
 	return pipe->capacity - READ_ONCE(pipe->used) >= need ||
@@ -722,7 +734,7 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 					      pipe->msg_cap] = n;
 			a->transferred += n;
 			if (n)
-				wake_up_interruptible(&pipe->rd_wait);
+				iuc_pipe_wake(&pipe->rd_wait);
 			if (a->transferred == a->count || a->mode != IUC_IO_BLOCK)
 				break;
 			continue;
@@ -783,7 +795,7 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 		if (message && pipe->msg_count) {
 			ret = iuc_pipe_read_message(pipe, a);
 			if (!ret)
-				wake_up_interruptible(&pipe->wr_wait);
+				iuc_pipe_wake(&pipe->wr_wait);
 			break;
 		}
 		if (!message && pipe->used &&
@@ -795,7 +807,7 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 				break;
 			}
 			a->transferred += n;
-			wake_up_interruptible(&pipe->wr_wait);
+			iuc_pipe_wake(&pipe->wr_wait);
 			if (!a->count || a->transferred == a->count ||
 			    a->mode != IUC_IO_BLOCK)
 				break;
