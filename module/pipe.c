@@ -281,7 +281,9 @@ void iuc_pipes_release_all(struct iuc_context *ctx)
 	mutex_lock(&ctx->ends_lock);
 	ctx->ends_closed = true;
 	xa_for_each(&ctx->ends, id, end) {
-		iuc_pipe_close(end, ctx, IUC_CLOSED_PEER_DIED);
+		/* Not yet, or no longer, ours if a SEND_PIPE is under way. */
+		if (READ_ONCE(end->ctx) == ctx && READ_ONCE(end->id) == id)
+			iuc_pipe_close(end, ctx, IUC_CLOSED_PEER_DIED);
 		iuc_end_detach_locked(ctx, end, id);
 	}
 	mutex_unlock(&ctx->ends_lock);
@@ -370,16 +372,28 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	if (ev)
 		iuc_fill_recv_pipe(ev, theirs, a->peer_id, target);
 
-	/* Both ends become reachable together with the notification. */
+	/*
+	 * Both ends become reachable together with the notification, under
+	 * the target's ends_lock: if the target is ending, it either has not
+	 * reached its table yet and will close the pipe, or it is gone.
+	 */
+	mutex_lock(&target->ends_lock);
 	spin_lock(&pipe->lock);
-	iuc_end_publish(mine, ctx, a->id);
-	iuc_end_publish(theirs, target, a->peer_id);
-	ret = ev ? iuc_event_post(target, ev, ctx, true) : 0;
-	if (ret) {
-		iuc_end_publish(mine, NULL, 0);
-		iuc_end_publish(theirs, NULL, 0);
+	if (target->ends_closed) {
+		ret = -ESRCH;
+	} else {
+		iuc_end_publish(mine, ctx, a->id);
+		iuc_end_publish(theirs, target, a->peer_id);
+		ret = ev ? iuc_event_post(target, ev, ctx, true) : 0;
+		ev = NULL;
+		if (ret) {
+			iuc_end_publish(mine, NULL, 0);
+			iuc_end_publish(theirs, NULL, 0);
+		}
 	}
 	spin_unlock(&pipe->lock);
+	mutex_unlock(&target->ends_lock);
+	iuc_event_free(ev);
 	ev = NULL;
 	if (ret == -ENOENT)
 		iuc_fail(a, IUC_E_OPEN_NO_HANDLER, ret);
@@ -527,17 +541,22 @@ long iuc_send_pipe(struct iuc_context *ctx, void *args)
 	 * The end changes hands together with the notification, so that
 	 * a concurrent close announces it to exactly one holder.
 	 */
+	mutex_lock(&target->ends_lock);	/* see iuc_open_pipe() */
 	spin_lock(&pipe->lock);
-	if (end->ctx != ctx || end->id != old_id) {
+	if (target->ends_closed) {
+		ret = -ESRCH;
+	} else if (end->ctx != ctx || end->id != old_id) {
 		ret = -EBADF;		/* closed or sent by a concurrent call */
-		iuc_event_free(ev);
 	} else {
 		iuc_end_publish(end, target, a->peer_id);
 		ret = ev ? iuc_event_post(target, ev, ctx, true) : 0;
+		ev = NULL;
 		if (ret)
 			iuc_end_publish(end, ctx, old_id);
 	}
 	spin_unlock(&pipe->lock);
+	mutex_unlock(&target->ends_lock);
+	iuc_event_free(ev);
 
 	if (ret) {
 		iuc_end_detach(target, end, a->peer_id);
