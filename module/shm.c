@@ -652,7 +652,11 @@ long iuc_share_mem(struct iuc_context *ctx, void *args)
 out_unlink:
 	iuc_segment_unlink(seg);
 out_unpublish:
-	iuc_segment_unpublish(seg);
+	if (!iuc_segment_unpublish(seg)) {
+		/* The receiver ended meanwhile and dropped it. */
+		iuc_event_free(ev);
+		goto out_target;
+	}
 out_seg:
 	iuc_event_free(ev);
 	iuc_segment_put(seg);
