@@ -250,6 +250,13 @@ int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma)
 	ret = -ENXIO;
 	if (seg->revoked || !seg->pages)
 		goto out_unlock;
+	/*
+	 * One address space only, so that revoking can find every mapping
+	 * (a receiver that exec'd keeps its context, not its mappings).
+	 */
+	ret = -EACCES;
+	if (seg->rmm && seg->rmm != current->mm)
+		goto out_unlock;
 	iuc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP, clear);
 	vma->vm_ops = &iuc_segment_vm_ops;
 	vma->vm_private_data = seg;
@@ -417,56 +424,126 @@ static bool iuc_receiver_has_room(struct iuc_context *receiver, u64 length)
 }
 
 /*
+ * Check that [@start, @end) of @mm is private anonymous memory, and choose
+ * the GUP flags that give its own pages: write intent breaks copy-on-write
+ * (and never hands out the shared zero page), forced where the range is
+ * not writable.  Under the mmap_lock.  Returns 0 or -errno with the spec
+ * code in *@code.
+ */
+static int iuc_range_check(struct mm_struct *mm, unsigned long start,
+			   unsigned long end, unsigned int *gup_flags, u8 *code)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr;
+
+	*gup_flags = FOLL_WRITE;
+	for (addr = start; addr < end; addr = vma->vm_end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma) {
+			*code = IUC_E_UNMAPPED;
+			return -EFAULT;
+		}
+		if (!vma_is_anonymous(vma) ||
+		    (vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP | VM_HUGETLB))) {
+			*code = IUC_E_SHARE_NOT_PRIVATE_ANON;
+			return -EINVAL;
+		}
+		if (!(vma->vm_flags & VM_WRITE))
+			*gup_flags |= FOLL_FORCE;
+	}
+	return 0;
+}
+
+/* How many pages GUP takes at a time in the exclusivity check. */
+#define IUC_GUP_BATCH	512
+
+/*
+ * Exclusive sharing hands over pages nobody else may reach: refuse pages
+ * that are pinned already (shared by another segment, registered with
+ * io_uring or a device).  Uses seg->pages as scratch space.
+ */
+static int iuc_range_unpinned(struct iuc_segment *seg, unsigned long start,
+			      unsigned int gup_flags, u8 *code)
+{
+	unsigned long done = 0;
+	int n, i, ret = 0;
+
+	while (done < seg->nr_pages && !ret) {
+		n = get_user_pages_fast(start + (done << PAGE_SHIFT),
+					min_t(unsigned long, IUC_GUP_BATCH,
+					      seg->nr_pages - done),
+					gup_flags, seg->pages);
+		if (n <= 0) {
+			*code = IUC_E_UNMAPPED;
+			return n ? n : -EFAULT;
+		}
+		for (i = 0; i < n; i++) {
+			if (!ret && folio_maybe_dma_pinned(page_folio(seg->pages[i]))) {
+				*code = IUC_E_SHARE_NOT_PRIVATE_ANON;
+				ret = -EINVAL;
+			}
+			put_page(seg->pages[i]);
+		}
+		done += n;
+	}
+	return ret;
+}
+
+/*
  * Pin [@a->addr, +@a->length) of the caller, which must be private
- * anonymous memory.  Returns 0 or the spec code of the failure in *@code.
+ * anonymous memory.  Returns 0 or -errno with the spec code in *@code.
  */
 static int iuc_segment_pin(struct iuc_segment *seg,
 			   const struct iuc_share_mem *a, u8 *code)
 {
 	struct mm_struct *mm = current->mm;
 	unsigned long start = a->addr, end = a->addr + a->length;
-	unsigned int gup_flags = FOLL_LONGTERM | FOLL_WRITE;
-	struct vm_area_struct *vma;
-	unsigned long addr;
+	unsigned int gup_flags;
 	long pinned = 0, n;
 	int ret;
 
-	*code = IUC_E_NO_KERNEL_MEMORY;
-	seg->pages = kvmalloc_array(seg->nr_pages, sizeof(*seg->pages),
-				    GFP_KERNEL_ACCOUNT);
-	if (!seg->pages)
-		return -ENOMEM;
+	/* Check the range before spending anything on it. */
+	*code = IUC_E_INTERRUPTED;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	ret = iuc_range_check(mm, start, end, &gup_flags, code);
+	mmap_read_unlock(mm);
+	if (ret)
+		return ret;
 
+	/* More than RAM can never be pinned, CAP_IPC_LOCK or not. */
 	*code = IUC_E_SHARE_PIN_LIMIT;
+	if (seg->nr_pages > totalram_pages())
+		return -ENOMEM;
 	ret = iuc_account_pins(seg->user, seg->nr_pages);
 	if (ret)
-		goto out_free;
+		return ret;
 
-	if (mmap_read_lock_killable(mm)) {
-		ret = -EINTR;
-		*code = IUC_E_INTERRUPTED;
+	*code = IUC_E_NO_KERNEL_MEMORY;
+	ret = -ENOMEM;
+	seg->pages = kvmalloc_array(seg->nr_pages, sizeof(*seg->pages),
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!seg->pages)
 		goto out_uncharge;
+
+	if (a->mode == IUC_SHARE_EXCLUSIVE) {
+		ret = iuc_range_unpinned(seg, start, gup_flags, code);
+		if (ret)
+			goto out_free;
 	}
-	for (addr = start; addr < end; addr = vma->vm_end) {
-		vma = vma_lookup(mm, addr);
-		if (!vma) {
-			ret = -EFAULT;
-			*code = IUC_E_UNMAPPED;
-			goto out_unlock;
-		}
-		if (!vma_is_anonymous(vma) ||
-		    (vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP | VM_HUGETLB))) {
-			ret = -EINVAL;
-			*code = IUC_E_SHARE_NOT_PRIVATE_ANON;
-			goto out_unlock;
-		}
-		if (!(vma->vm_flags & VM_WRITE))
-			gup_flags &= ~FOLL_WRITE;
-	}
+
+	*code = IUC_E_INTERRUPTED;
+	ret = -EINTR;
+	if (mmap_read_lock_killable(mm))
+		goto out_free;
+	/* Again: the range may have changed while it was unlocked. */
+	ret = iuc_range_check(mm, start, end, &gup_flags, code);
+	if (ret)
+		goto out_unlock;
 	while (pinned < seg->nr_pages) {
 		n = iuc_pin_pages(start + (pinned << PAGE_SHIFT),
-				  seg->nr_pages - pinned, gup_flags,
-				  seg->pages + pinned);
+				  seg->nr_pages - pinned,
+				  gup_flags | FOLL_LONGTERM, seg->pages + pinned);
 		if (n <= 0) {
 			ret = n ? n : -EFAULT;
 			*code = ret == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY : IUC_E_UNMAPPED;
@@ -481,11 +558,11 @@ out_unpin:
 	unpin_user_pages(seg->pages, pinned);
 out_unlock:
 	mmap_read_unlock(mm);
-out_uncharge:
-	atomic_long_sub(seg->nr_pages, &seg->user->locked_vm);
 out_free:
 	kvfree(seg->pages);
 	seg->pages = NULL;
+out_uncharge:
+	atomic_long_sub(seg->nr_pages, &seg->user->locked_vm);
 	return ret;
 }
 

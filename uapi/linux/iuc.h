@@ -446,7 +446,8 @@ struct iuc_mem_unmap {
  * 0x30 no room in the receiver's address space (ENOMEM); IUC extensions:
  * 0x20 no such process (ESRCH), 0x21 another application (EACCES), 0x22
  * another user (EPERM), 0x23 notification asked without RECV_SHARED_MEM
- * handler (ENOENT), 0x24 range not private anonymous memory (EINVAL), 0x31
+ * handler (ENOENT), 0x24 range not private anonymous memory, or (exclusive)
+ * pages pinned by another user such as a mutual segment (EINVAL), 0x31
  * pinned memory limit reached (ENOMEM), 0x03 range not mapped (EFAULT).
  */
 struct iuc_share_mem {
