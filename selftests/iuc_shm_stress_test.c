@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IUC selftests: shared memory at size and under SIGKILL.
+ *
+ * - a 256 MiB exclusive segment, its pattern checked at every page, on
+ *   the sharer's own frames;
+ * - sharers SIGKILLed at varying points of a loop of SHARE_MEM calls: the
+ *   receiver gets every segment it was told about, exclusive ones intact,
+ *   mutual ones revoked with "sharer terminated";
+ * - and, last, every FOLL_PIN released.
+ */
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "iuc_test_util.h"
+#include "iuc_shm_util.h"
+
+FIXTURE(big) {
+	int unused;
+};
+
+FIXTURE_SETUP(big)
+{
+	self->unused = 0;
+}
+
+FIXTURE_TEARDOWN(big)
+{
+}
+
+/*
+ * 256 MiB, exclusive: the receiver's mapping holds the pattern of every
+ * page and is the sharer's frames (sampled: a pipe referencing them,
+ * vmsplice, returns what the receiver wrote); the sharer lost the range.
+ * MEM_UNMAP returns it all.
+ */
+TEST_F_TIMEOUT(big, exclusive_256mib, 280)
+{
+	const size_t len = 256ul << 20;
+	const size_t samples[] = { 0, 1, 4095, 32768, 65534, 65535 };
+	struct mpeer rcv;
+	int fd = shm_open_ctx();
+	char *p = shm_anon(len);
+	struct iuc_signal s;
+	uint64_t start, seg;
+	struct iuc_share_mem a;
+	void *pages[6];
+	char buf[PAGE];
+	uint32_t err;
+	int wit[2];
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, p);
+	/* the peer first: a fork after the fill would make the pin copy it all */
+	ASSERT_EQ(0, mp_start_receiver(&rcv));
+	ASSERT_EQ(0, shm_fill(p, len, 256, NULL));
+	for (size_t i = 0; i < 6; i++)
+		pages[i] = p + samples[i] * PAGE;
+	ASSERT_EQ(0, witness_take(wit, pages, 6));
+	a = shm_args(rcv.pid, p, len, IUC_SHARE_EXCLUSIVE, 0, IUC_NOTIFY);
+	a.command = 256;
+	ASSERT_EQ(0, shm_share(fd, &a)) TH_LOG("error 0x%x", a.error);
+	seg = a.segment;
+	EXPECT_EQ(SIGSEGV, shm_read64(p + len / 2, NULL, NULL));
+	EXPECT_EQ(1, range_unmapped((uintptr_t)p, len));
+
+	ASSERT_EQ(0, mp_read_sig(&rcv, &s));
+	ASSERT_EQ(IUC_SIG_RECV_SHARED_MEM, s.code);
+	EXPECT_EQ(seg, s.object);
+	EXPECT_EQ(len, s.data.recv_shared_mem.length);
+	EXPECT_EQ(IUC_SHARE_EXCLUSIVE, s.data.recv_shared_mem.mode);
+	start = s.data.recv_shared_mem.start;
+	ASSERT_NE(0, start);
+	EXPECT_EQ(0, mp_check(&rcv, start, len, 256));
+	EXPECT_EQ(0, mp_fill(&rcv, start, len, 257));
+	EXPECT_EQ(0, mp_check(&rcv, start, len, 257));
+	for (size_t i = 0; i < 6; i++) {
+		ASSERT_EQ(0, witness_read(wit[0], buf));
+		EXPECT_EQ(shm_pat(257, samples[i]), *(uint64_t *)buf)
+			TH_LOG("page %zu", samples[i]);
+		EXPECT_EQ(~shm_pat(257, samples[i]), *(uint64_t *)(buf + PAGE - 8));
+	}
+	close(wit[0]);
+	close(wit[1]);
+	EXPECT_EQ(0, mp_seg_call(&rcv, MP_UNMAP, seg, &err));
+	EXPECT_EQ(IUC_E_NONE, err);
+	EXPECT_EQ(SIGSEGV, mp_read64(&rcv, start, NULL));
+	EXPECT_EQ(0, mp_stop(&rcv));
+	close(fd);
+}
+
+#define ROUNDS		12
+#define ITERATIONS	150
+#define MUT_PAGES	8
+#define EXC_PAGES	4
+#define EXC_TAG		0x1000
+
+/*
+ * The sharer of one round: shares mutual (overlapping windows of one
+ * buffer) and exclusive (fresh memory, pattern tagged with the command)
+ * segments with @to, notified, until killed.
+ */
+static void __attribute__((noreturn)) loop_sharer(pid_t to, int started)
+{
+	int fd = iuc_open();
+	char *mut = shm_anon((MUT_PAGES + 8) * PAGE);
+
+	if (fd < 0 || !mut)
+		_exit(1);
+	shm_fill(mut, (MUT_PAGES + 8) * PAGE, 0, NULL);
+	if (write(started, "s", 1) != 1)
+		_exit(2);
+	for (int i = 0; i < ITERATIONS; i++) {
+		struct iuc_share_mem a;
+		char *ex;
+
+		a = shm_args(to, mut + (i % 8) * PAGE, MUT_PAGES * PAGE,
+			     IUC_SHARE_MUTUAL, SHM_ACCESS_RW, IUC_NOTIFY);
+		a.command = (uint16_t)i;
+		shm_share(fd, &a);
+
+		ex = shm_anon(EXC_PAGES * PAGE);
+		if (!ex)
+			_exit(3);
+		shm_fill(ex, EXC_PAGES * PAGE, EXC_TAG + i, NULL);
+		a = shm_args(to, ex, EXC_PAGES * PAGE, IUC_SHARE_EXCLUSIVE, 0,
+			     IUC_NOTIFY);
+		a.command = (uint16_t)i;
+		if (shm_share(fd, &a))
+			munmap(ex, EXC_PAGES * PAGE);
+	}
+	for (;;)
+		pause();
+}
+
+struct round_state {
+	uint64_t mutual[2 * ITERATIONS];
+	uint64_t mutual_start[2 * ITERATIONS];
+	bool revoked[2 * ITERATIONS];
+	int nmutual, nrevoked, nexclusive;
+};
+
+/* Take one record of the round; false on a wrong record. */
+static bool take_record(struct __test_metadata *_metadata, int fd,
+			struct round_state *st, const struct iuc_signal *s)
+{
+	if (s->code == IUC_SIG_RECV_SHARED_MEM) {
+		const struct iuc_sig_recv_shared_mem *d = &s->data.recv_shared_mem;
+		uint32_t err;
+
+		if (d->mode == IUC_SHARE_EXCLUSIVE) {
+			EXPECT_EQ(EXC_PAGES * PAGE, d->length);
+			EXPECT_NE(0, d->start);
+			if (!d->start)
+				return false;
+			EXPECT_EQ(0, shm_check((void *)(uintptr_t)d->start,
+					       EXC_PAGES * PAGE,
+					       EXC_TAG + d->command, NULL, NULL))
+				TH_LOG("exclusive segment %llu, command %u",
+				       (unsigned long long)s->object, d->command);
+			EXPECT_EQ(0, shm_unmap(fd, s->object, &err));
+			st->nexclusive++;
+			return true;
+		}
+		EXPECT_EQ(MUT_PAGES * PAGE, d->length);
+		EXPECT_EQ(SHM_ACCESS_RW, d->access);
+		if (st->nmutual >= 2 * ITERATIONS)
+			return false;
+		st->mutual_start[st->nmutual] = d->start;
+		st->mutual[st->nmutual++] = s->object;
+		return true;
+	}
+	EXPECT_EQ(IUC_SIG_UNSHARED_MEM, s->code);
+	if (s->code != IUC_SIG_UNSHARED_MEM)
+		return false;
+	EXPECT_EQ(IUC_UNSHARED_SHARER_DIED, s->data.unshared_mem.type);
+	for (int i = 0; i < st->nmutual; i++) {
+		if (st->mutual[i] == s->data.unshared_mem.segment &&
+		    !st->revoked[i]) {
+			st->revoked[i] = true;
+			st->nrevoked++;
+			return true;
+		}
+	}
+	TH_LOG("UNSHARED_MEM of segment %llu never received",
+	       (unsigned long long)s->data.unshared_mem.segment);
+	return false;
+}
+
+/*
+ * Sharers SIGKILLed while sharing, at a different point each round: every
+ * record the receiver got is consistent, every exclusive segment holds
+ * its pattern, every mutual segment is revoked (UNSHARED_MEM "sharer
+ * terminated", SIGBUS), and the system then works as before.
+ */
+TEST_F_TIMEOUT(big, sharer_killed_while_sharing, 280)
+{
+	int fd = shm_open_ctx();
+	int total_mut = 0, total_exc = 0;
+	long long acq, rel;
+
+	ASSERT_LE(0, fd);
+	for (int round = 0; round < ROUNDS; round++) {
+		struct round_state *st = calloc(1, sizeof(*st));
+		struct iuc_signal s;
+		int started[2];
+		pid_t child;
+		char c;
+
+		ASSERT_NE(NULL, st);
+		ASSERT_EQ(0, pipe2(started, O_CLOEXEC));
+		child = fork();
+		ASSERT_LE(0, child);
+		if (child == 0) {
+			close(fd);
+			close(started[0]);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			loop_sharer(getppid(), started[1]);
+		}
+		close(started[1]);
+		ASSERT_EQ(0, read_full(started[0], &c, 1, TIMEOUT_MS));
+		close(started[0]);
+		/* a different point of the loop each round (not asserted) */
+		usleep(round * 4000);
+		ASSERT_EQ(0, kill(child, SIGKILL));
+		ASSERT_EQ(SIGKILL, wait_child(child, true));
+
+		/* everything shared so far is queued; revocations follow */
+		while (iuc_poll(fd, POLLIN, 0) & POLLIN) {
+			ASSERT_EQ(0, shm_next_sig(fd, &s));
+			ASSERT_TRUE(take_record(_metadata, fd, st, &s));
+		}
+		while (st->nrevoked < st->nmutual) {
+			ASSERT_EQ(0, shm_next_sig(fd, &s))
+				TH_LOG("round %d: %d of %d mutual segments revoked",
+				       round, st->nrevoked, st->nmutual);
+			ASSERT_TRUE(take_record(_metadata, fd, st, &s));
+		}
+		for (int i = 0; i < st->nmutual; i++) {
+			void *m = (void *)(uintptr_t)st->mutual_start[i];
+
+			if (!m)
+				continue;
+			EXPECT_EQ(SIGBUS, shm_read64(m, NULL, NULL));
+			EXPECT_EQ(0, munmap(m, MUT_PAGES * PAGE));
+		}
+		EXPECT_EQ(0, iuc_poll(fd, POLLIN, 0));
+		total_mut += st->nmutual;
+		total_exc += st->nexclusive;
+		free(st);
+	}
+	TH_LOG("%d mutual and %d exclusive segments in %d rounds",
+	       total_mut, total_exc, ROUNDS);
+	EXPECT_LT(0, total_mut + total_exc);
+
+	/* nothing stays pinned, and sharing works as before */
+	EXPECT_EQ(0, wait_pins_balanced(TIMEOUT_MS, &acq, &rel))
+		TH_LOG("acquired %lld released %lld", acq, rel);
+	{
+		struct mpeer rcv;
+		char *p = shm_anon(4 * PAGE);
+		struct iuc_share_mem a;
+		struct iuc_signal s;
+
+		ASSERT_NE(NULL, p);
+		ASSERT_EQ(0, shm_fill(p, 4 * PAGE, 9, NULL));
+		ASSERT_EQ(0, mp_start_receiver(&rcv));
+		a = shm_args(rcv.pid, p, 4 * PAGE, IUC_SHARE_EXCLUSIVE, 0, IUC_NOTIFY);
+		ASSERT_EQ(0, shm_share(fd, &a));
+		ASSERT_EQ(0, mp_read_sig(&rcv, &s));
+		ASSERT_NE(0, s.data.recv_shared_mem.start);
+		EXPECT_EQ(0, mp_check(&rcv, s.data.recv_shared_mem.start, 4 * PAGE, 9));
+		EXPECT_EQ(0, mp_stop(&rcv));
+	}
+	close(fd);
+}
+
+/* Last: every FOLL_PIN of the program was released. */
+FIXTURE(final) {
+	int unused;
+};
+
+FIXTURE_SETUP(final)
+{
+	self->unused = 0;
+}
+
+FIXTURE_TEARDOWN(final)
+{
+}
+
+/* (In a fixture registered last: the harness runs "global" tests first.) */
+TEST_F(final, pins_balanced)
+{
+	long long acq, rel;
+	int ret = wait_pins_balanced(TIMEOUT_MS, &acq, &rel);
+
+	EXPECT_EQ(0, ret) TH_LOG("nr_foll_pin_acquired %lld, nr_foll_pin_released %lld",
+				 acq, rel);
+	EXPECT_LT(0, acq);
+}
+
+TEST_HARNESS_MAIN

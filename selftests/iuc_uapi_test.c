@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IUC selftests: the ioctl interface itself.
+ *
+ * Layout of the UAPI structs, ioctl numbers, unknown calls, unreadable
+ * argument structs, the extensible-struct size rules (smaller than VER0:
+ * EINVAL; larger with a nonzero tail: E2BIG; larger with a zero tail:
+ * accepted) and reserved fields (EINVAL, IUC_E_INVALID_ARG).
+ *
+ * Every refused call is followed by a check that it had no effect.
+ */
+#include <sys/mman.h>
+#include <termios.h>
+
+#include "kselftest_harness.h"
+#include "iuc_test_util.h"
+
+/* ---- layout: compile-time checks ------------------------------------------ */
+
+#define SIZE_IS(type, size) \
+	_Static_assert(sizeof(struct type) == (size), #type " size")
+SIZE_IS(iuc_handle_signal, IUC_HANDLE_SIGNAL_SIZE_VER0);
+SIZE_IS(iuc_unhandle_signal, IUC_UNHANDLE_SIGNAL_SIZE_VER0);
+SIZE_IS(iuc_is_signal_handled, IUC_IS_SIGNAL_HANDLED_SIZE_VER0);
+SIZE_IS(iuc_ready, IUC_READY_SIZE_VER0);
+SIZE_IS(iuc_open_pipe, IUC_OPEN_PIPE_SIZE_VER0);
+SIZE_IS(iuc_send_pipe, IUC_SEND_PIPE_SIZE_VER0);
+SIZE_IS(iuc_pipe_write, IUC_PIPE_WRITE_SIZE_VER0);
+SIZE_IS(iuc_pipe_read, IUC_PIPE_READ_SIZE_VER0);
+SIZE_IS(iuc_pipe_info, IUC_PIPE_INFO_SIZE_VER0);
+SIZE_IS(iuc_close_pipe, IUC_CLOSE_PIPE_SIZE_VER0);
+SIZE_IS(iuc_connect_service, IUC_CONNECT_SERVICE_SIZE_VER0);
+SIZE_IS(iuc_end_service_conn, IUC_END_SERVICE_CONN_SIZE_VER0);
+SIZE_IS(iuc_accept_service_conn, IUC_ACCEPT_SERVICE_CONN_SIZE_VER0);
+SIZE_IS(iuc_reject_service_conn, IUC_REJECT_SERVICE_CONN_SIZE_VER0);
+SIZE_IS(iuc_mem_unmap, IUC_MEM_UNMAP_SIZE_VER0);
+SIZE_IS(iuc_share_mem, IUC_SHARE_MEM_SIZE_VER0);
+SIZE_IS(iuc_unshare_mem, IUC_UNSHARE_MEM_SIZE_VER0);
+SIZE_IS(iuc_mem_sharing_info, IUC_MEM_SHARING_INFO_SIZE_VER0);
+SIZE_IS(iuc_signal, IUC_SIGNAL_SIZE);
+_Static_assert(IUC_SIGNAL_SIZE == 64, "records are 64 bytes");
+
+/* The 32-byte datafield and its views. */
+SIZE_IS(iuc_sig_recv_pipe, 32);
+SIZE_IS(iuc_sig_pipe_closed, 32);
+SIZE_IS(iuc_sig_service_conn_request, 32);
+SIZE_IS(iuc_sig_service_server_quitted, 32);
+SIZE_IS(iuc_sig_recv_shared_mem, 32);
+SIZE_IS(iuc_sig_unshared_mem, 32);
+_Static_assert(offsetof(struct iuc_signal, code) == 0, "code");
+_Static_assert(offsetof(struct iuc_signal, data) == 8, "data");
+_Static_assert(sizeof(((struct iuc_signal *)0)->data) == 32, "datafield");
+_Static_assert(offsetof(struct iuc_signal, object) == 40, "object");
+
+/* Every argument struct starts with error then flags. */
+#define HEADER_OK(type) \
+	_Static_assert(offsetof(struct type, error) == 0 && \
+		       offsetof(struct type, flags) == 4, #type " header")
+HEADER_OK(iuc_handle_signal);
+HEADER_OK(iuc_unhandle_signal);
+HEADER_OK(iuc_is_signal_handled);
+HEADER_OK(iuc_ready);
+HEADER_OK(iuc_open_pipe);
+HEADER_OK(iuc_send_pipe);
+HEADER_OK(iuc_pipe_write);
+HEADER_OK(iuc_pipe_read);
+HEADER_OK(iuc_pipe_info);
+HEADER_OK(iuc_close_pipe);
+HEADER_OK(iuc_connect_service);
+HEADER_OK(iuc_end_service_conn);
+HEADER_OK(iuc_accept_service_conn);
+HEADER_OK(iuc_reject_service_conn);
+HEADER_OK(iuc_mem_unmap);
+HEADER_OK(iuc_share_mem);
+HEADER_OK(iuc_unshare_mem);
+HEADER_OK(iuc_mem_sharing_info);
+
+/* ioctl number = call code, type = magic, size = struct size, read+write. */
+#define IOC_OK(cmd, call, size) \
+	_Static_assert(_IOC_NR(cmd) == (call) && \
+		       _IOC_TYPE(cmd) == IUC_IOC_MAGIC && \
+		       _IOC_SIZE(cmd) == (size) && \
+		       _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE), #cmd)
+IOC_OK(IUC_IOC_HANDLE_SIGNAL, 0x01, IUC_HANDLE_SIGNAL_SIZE_VER0);
+IOC_OK(IUC_IOC_UNHANDLE_SIGNAL, 0x02, IUC_UNHANDLE_SIGNAL_SIZE_VER0);
+IOC_OK(IUC_IOC_IS_SIGNAL_HANDLED, 0x03, IUC_IS_SIGNAL_HANDLED_SIZE_VER0);
+IOC_OK(IUC_IOC_READY, 0x04, IUC_READY_SIZE_VER0);
+IOC_OK(IUC_IOC_OPEN_PIPE, 0x20, IUC_OPEN_PIPE_SIZE_VER0);
+IOC_OK(IUC_IOC_SEND_PIPE, 0x21, IUC_SEND_PIPE_SIZE_VER0);
+IOC_OK(IUC_IOC_PIPE_WRITE, 0x22, IUC_PIPE_WRITE_SIZE_VER0);
+IOC_OK(IUC_IOC_PIPE_READ, 0x23, IUC_PIPE_READ_SIZE_VER0);
+IOC_OK(IUC_IOC_PIPE_INFO, 0x24, IUC_PIPE_INFO_SIZE_VER0);
+IOC_OK(IUC_IOC_CLOSE_PIPE, 0x25, IUC_CLOSE_PIPE_SIZE_VER0);
+IOC_OK(IUC_IOC_CONNECT_SERVICE, 0x2A, IUC_CONNECT_SERVICE_SIZE_VER0);
+IOC_OK(IUC_IOC_END_SERVICE_CONN, 0x2B, IUC_END_SERVICE_CONN_SIZE_VER0);
+IOC_OK(IUC_IOC_ACCEPT_SERVICE_CONN, 0x2C, IUC_ACCEPT_SERVICE_CONN_SIZE_VER0);
+IOC_OK(IUC_IOC_REJECT_SERVICE_CONN, 0x2D, IUC_REJECT_SERVICE_CONN_SIZE_VER0);
+IOC_OK(IUC_IOC_MEM_UNMAP, 0x33, IUC_MEM_UNMAP_SIZE_VER0);
+IOC_OK(IUC_IOC_SHARE_MEM, 0x34, IUC_SHARE_MEM_SIZE_VER0);
+IOC_OK(IUC_IOC_UNSHARE_MEM, 0x35, IUC_UNSHARE_MEM_SIZE_VER0);
+IOC_OK(IUC_IOC_MEM_SHARING_INFO, 0x36, IUC_MEM_SHARING_INFO_SIZE_VER0);
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* The largest size _IOC_SIZE can carry. */
+#define MAX_IOC_SIZE	((1 << _IOC_SIZEBITS) - 1)
+
+/* The ioctl command of call @nr with struct size @size. */
+static unsigned long cmd_sized(unsigned int nr, size_t size)
+{
+	return _IOC(_IOC_READ | _IOC_WRITE, IUC_IOC_MAGIC, nr, size);
+}
+
+/* A zeroed buffer big enough for any _IOC_SIZE. */
+static void *big_buf(void)
+{
+	void *p = mmap(NULL, MAX_IOC_SIZE + 1, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Is @code handled? 1, 0, or -1 if the query failed. */
+static int handled(int fd, unsigned int code)
+{
+	int h = -1;
+
+	if (iuc_is_signal_handled(fd, code, &h, NULL, NULL))
+		return -1;
+	return h;
+}
+
+/* The implemented calls and their VER0 sizes. */
+struct call {
+	const char *name;
+	unsigned int nr;
+	size_t size;
+};
+
+static const struct call calls[] = {
+	{ "HANDLE_SIGNAL", IUC_CALL_HANDLE_SIGNAL, IUC_HANDLE_SIGNAL_SIZE_VER0 },
+	{ "UNHANDLE_SIGNAL", IUC_CALL_UNHANDLE_SIGNAL, IUC_UNHANDLE_SIGNAL_SIZE_VER0 },
+	{ "IS_SIGNAL_HANDLED", IUC_CALL_IS_SIGNAL_HANDLED, IUC_IS_SIGNAL_HANDLED_SIZE_VER0 },
+	{ "READY", IUC_CALL_READY, IUC_READY_SIZE_VER0 },
+	{ "OPEN_PIPE", IUC_CALL_OPEN_PIPE, IUC_OPEN_PIPE_SIZE_VER0 },
+	{ "CLOSE_PIPE", IUC_CALL_CLOSE_PIPE, IUC_CLOSE_PIPE_SIZE_VER0 },
+};
+#define N_CALLS (sizeof(calls) / sizeof(calls[0]))
+
+/*
+ * Fill @buf with valid arguments of call @nr, chosen so that a call that
+ * should have been refused leaves a visible trace, in a context that
+ * handles PIPE_CLOSED and not RECV_PIPE: handle RECV_PIPE, unhandle or
+ * query PIPE_CLOSED, open a notified pipe to @target, close @pipe_id.
+ */
+static void valid_args(void *buf, unsigned int nr, pid_t target, uint64_t pipe_id)
+{
+	switch (nr) {
+	case IUC_CALL_HANDLE_SIGNAL:
+		((struct iuc_handle_signal *)buf)->code = IUC_SIG_RECV_PIPE;
+		break;
+	case IUC_CALL_UNHANDLE_SIGNAL:
+		((struct iuc_unhandle_signal *)buf)->code = IUC_SIG_PIPE_CLOSED;
+		break;
+	case IUC_CALL_IS_SIGNAL_HANDLED:
+		((struct iuc_is_signal_handled *)buf)->code = IUC_SIG_PIPE_CLOSED;
+		break;
+	case IUC_CALL_OPEN_PIPE:
+		*(struct iuc_open_pipe *)buf = iuc_pipe_args(target, 0x77);
+		break;
+	case IUC_CALL_CLOSE_PIPE:
+		((struct iuc_close_pipe *)buf)->id = pipe_id;
+		break;
+	}
+	((uint32_t *)buf)[0] = ERR_SENTINEL;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+/*
+ * The kernel agrees on the sizes: each implemented call succeeds with its
+ * VER0 size (the static size of the struct) and writes IUC_E_NONE.
+ */
+TEST(ver0_sizes_accepted)
+{
+	struct iuc_handle_signal hs = { .error = ERR_SENTINEL, .code = IUC_SIG_RECV_PIPE };
+	struct iuc_is_signal_handled ih = { .error = ERR_SENTINEL, .code = IUC_SIG_RECV_PIPE };
+	struct iuc_unhandle_signal us = { .error = ERR_SENTINEL, .code = IUC_SIG_RECV_PIPE };
+	struct iuc_ready rd = { .error = ERR_SENTINEL };
+	struct iuc_close_pipe cp = { .error = ERR_SENTINEL };
+	struct iuc_open_pipe op;
+	struct agent tgt;
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ag_start_target(&tgt));
+
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_HANDLE_SIGNAL, &hs));
+	EXPECT_EQ(IUC_E_NONE, hs.error);
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_IS_SIGNAL_HANDLED, &ih));
+	EXPECT_EQ(IUC_E_NONE, ih.error);
+	EXPECT_EQ(1, ih.handled);
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_UNHANDLE_SIGNAL, &us));
+	EXPECT_EQ(IUC_E_NONE, us.error);
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_READY, &rd));
+	EXPECT_EQ(IUC_E_NONE, rd.error);
+	op = iuc_pipe_args(tgt.pid, 1);
+	op.error = ERR_SENTINEL;
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_OPEN_PIPE, &op));
+	EXPECT_EQ(IUC_E_NONE, op.error);
+	cp.id = op.id;
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_CLOSE_PIPE, &cp));
+	EXPECT_EQ(IUC_E_NONE, cp.error);
+	EXPECT_EQ(0, ag_stop(&tgt));
+}
+
+/*
+ * Unknown call numbers of the IUC magic fail with ENOTTY without touching
+ * the struct (the spec's 0x01 is told by ENOTTY alone).
+ */
+TEST(unknown_nr_enotty)
+{
+	static const unsigned int nrs[] = {
+		0x00, 0x05, 0x06, 0x0F, 0x10, 0x1F, 0x26, 0x29, 0x2E, 0x32,
+		0x37, 0x40, 0x80, 0xFE, 0xFF,
+	};
+	static const size_t sizes[] = { 0, 8, 16, 64 };
+	uint32_t buf[16];
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
+		for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+			memset(buf, 0, sizeof(buf));
+			buf[0] = ERR_SENTINEL;
+			EXPECT_EQ(-ENOTTY, iuc_ioctl(fd, cmd_sized(nrs[i], sizes[j]), buf))
+				TH_LOG("nr 0x%02x size %zu", nrs[i], sizes[j]);
+			EXPECT_EQ(ERR_SENTINEL, buf[0]);
+		}
+		/* No direction, no size, no argument. */
+		EXPECT_EQ(-ENOTTY, iuc_ioctl(fd, _IO(IUC_IOC_MAGIC, nrs[i]), NULL))
+			TH_LOG("nr 0x%02x _IO", nrs[i]);
+	}
+	/* The context is intact and not READY yet. */
+	EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
+	EXPECT_EQ(0, iuc_ready(fd, NULL));
+}
+
+/*
+ * Ioctls of another magic with the number and size of a real call fail
+ * with ENOTTY and do nothing, as do the tty ioctls.
+ */
+TEST(other_magic_enotty)
+{
+	static const unsigned int magics[] = { 0x00, 'T', 'x', 0xC6, 0xC8, 0xFF };
+	struct iuc_handle_signal hs;
+	struct termios tio;
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++) {
+		unsigned long cmd = _IOC(_IOC_READ | _IOC_WRITE, magics[i],
+					 IUC_CALL_HANDLE_SIGNAL, sizeof(hs));
+
+		memset(&hs, 0, sizeof(hs));
+		hs.error = ERR_SENTINEL;
+		hs.code = IUC_SIG_RECV_PIPE;
+		EXPECT_EQ(-ENOTTY, iuc_ioctl(fd, cmd, &hs)) TH_LOG("magic 0x%02x", magics[i]);
+		EXPECT_EQ(ERR_SENTINEL, hs.error);
+	}
+	EXPECT_EQ(-ENOTTY, iuc_ioctl(fd, TCGETS, &tio));
+	EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
+}
+
+/* A NULL argument pointer: EFAULT for every implemented call. */
+TEST(null_arg_efault)
+{
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	for (size_t i = 0; i < N_CALLS; i++) {
+		EXPECT_EQ(-EFAULT, iuc_ioctl(fd, cmd_sized(calls[i].nr, calls[i].size), NULL))
+			TH_LOG("%s", calls[i].name);
+	}
+	/* READY was not done by the failed call. */
+	EXPECT_EQ(0, iuc_ready(fd, NULL));
+}
+
+/*
+ * An argument pointer into an unmapped page, and a struct that runs from a
+ * mapped page into an unmapped one: EFAULT, and the mapped part (the error
+ * field) is left untouched.
+ */
+TEST(unmapped_arg_efault)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *map;
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + pg, pg));
+
+	for (size_t i = 0; i < N_CALLS; i++) {
+		unsigned long cmd = cmd_sized(calls[i].nr, calls[i].size);
+		uint32_t *straddle = (uint32_t *)(map + pg - 8);
+
+		EXPECT_EQ(-EFAULT, iuc_ioctl(fd, cmd, map + pg)) TH_LOG("%s", calls[i].name);
+		if (calls[i].size <= 8)
+			continue;	/* READY's struct fits in the mapped part */
+		straddle[0] = ERR_SENTINEL;
+		straddle[1] = 0;
+		EXPECT_EQ(-EFAULT, iuc_ioctl(fd, cmd, straddle)) TH_LOG("%s straddling", calls[i].name);
+		EXPECT_EQ(ERR_SENTINEL, straddle[0]);
+	}
+	/* A READY struct entirely in the unmapped page did nothing. */
+	EXPECT_EQ(0, iuc_ready(fd, NULL));
+	munmap(map, pg);
+}
+
+/*
+ * _IOC_SIZE below VER0 is refused with EINVAL and has no effect, whatever
+ * the struct holds.
+ */
+TEST(size_below_ver0_einval)
+{
+	struct agent tgt;
+	struct iuc_signal s;
+	uint8_t *buf = big_buf();
+	int fd = iuc_open();
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ag_start_target(&tgt));
+	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, 0, NULL));
+
+	for (size_t i = 0; i < N_CALLS; i++) {
+		static const size_t smaller[] = { 0, 1, 4, 7, 8, 15, 16, 24, 40, 47 };
+
+		for (size_t j = 0; j < sizeof(smaller) / sizeof(smaller[0]); j++) {
+			size_t size = smaller[j];
+
+			if (size >= calls[i].size)
+				continue;
+			memset(buf, 0, calls[i].size);
+			valid_args(buf, calls[i].nr, tgt.pid, 1);
+			EXPECT_EQ(-EINVAL, iuc_ioctl(fd, cmd_sized(calls[i].nr, size), buf))
+				TH_LOG("%s size %zu", calls[i].name, size);
+		}
+	}
+	/* No effect: RECV_PIPE unhandled, PIPE_CLOSED still handled, not READY... */
+	EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
+	EXPECT_EQ(1, handled(fd, IUC_SIG_PIPE_CLOSED));
+	EXPECT_EQ(0, iuc_ready(fd, NULL));
+	/* ...and no pipe was opened: the target's first record is this one. */
+	{
+		struct iuc_open_pipe op = iuc_pipe_args(tgt.pid, 0x99);
+
+		ASSERT_EQ(0, iuc_open_pipe(fd, &op));
+		ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+		EXPECT_EQ(IUC_SIG_RECV_PIPE, s.code);
+		EXPECT_EQ(0x99, s.data.recv_pipe.command);
+	}
+	EXPECT_EQ(0, ag_stop(&tgt));
+	munmap(buf, MAX_IOC_SIZE + 1);
+}
+
+/*
+ * A larger struct whose extra bytes are all zero is accepted and works as
+ * VER0; results are copied back within VER0 only (the tail stays zero).
+ */
+TEST(size_above_ver0_zero_tail_accepted)
+{
+	static const size_t extra[] = { 1, 8, 64, 4096, 0 /* max */ };
+	uint8_t *buf = big_buf();
+	struct agent tgt;
+	int fd = iuc_open();
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ag_start_target(&tgt));
+
+	for (size_t j = 0; j < sizeof(extra) / sizeof(extra[0]); j++) {
+		struct iuc_handle_signal *hs = (void *)buf;
+		struct iuc_is_signal_handled *ih = (void *)buf;
+		struct iuc_unhandle_signal *us = (void *)buf;
+		struct iuc_open_pipe *op = (void *)buf;
+		struct iuc_close_pipe *cp = (void *)buf;
+		struct iuc_signal s;
+		uint64_t id, peer_id;
+		size_t size;
+
+#define SIZE_FOR(VER0) (extra[j] ? (VER0) + extra[j] : MAX_IOC_SIZE)
+		/* HANDLE_SIGNAL */
+		memset(buf, 0, MAX_IOC_SIZE + 1);
+		size = SIZE_FOR(IUC_HANDLE_SIGNAL_SIZE_VER0);
+		hs->error = ERR_SENTINEL;
+		hs->code = IUC_SIG_RECV_PIPE;
+		hs->rt_signal = 0;
+		EXPECT_EQ(0, iuc_ioctl(fd, cmd_sized(IUC_CALL_HANDLE_SIGNAL, size), buf))
+			TH_LOG("HANDLE_SIGNAL size %zu", size);
+		EXPECT_EQ(IUC_E_NONE, hs->error);
+		EXPECT_TRUE(all_zero(buf + IUC_HANDLE_SIGNAL_SIZE_VER0,
+				     size - IUC_HANDLE_SIGNAL_SIZE_VER0));
+
+		/* IS_SIGNAL_HANDLED */
+		memset(buf, 0, MAX_IOC_SIZE + 1);
+		size = SIZE_FOR(IUC_IS_SIGNAL_HANDLED_SIZE_VER0);
+		ih->error = ERR_SENTINEL;
+		ih->code = IUC_SIG_RECV_PIPE;
+		EXPECT_EQ(0, iuc_ioctl(fd, cmd_sized(IUC_CALL_IS_SIGNAL_HANDLED, size), buf))
+			TH_LOG("IS_SIGNAL_HANDLED size %zu", size);
+		EXPECT_EQ(IUC_E_NONE, ih->error);
+		EXPECT_EQ(1, ih->handled);
+		EXPECT_TRUE(all_zero(buf + IUC_IS_SIGNAL_HANDLED_SIZE_VER0,
+				     size - IUC_IS_SIGNAL_HANDLED_SIZE_VER0));
+
+		/* OPEN_PIPE: the results come back */
+		memset(buf, 0, MAX_IOC_SIZE + 1);
+		size = SIZE_FOR(IUC_OPEN_PIPE_SIZE_VER0);
+		*op = iuc_pipe_args(tgt.pid, (uint16_t)(0x100 + j));
+		op->error = ERR_SENTINEL;
+		EXPECT_EQ(0, iuc_ioctl(fd, cmd_sized(IUC_CALL_OPEN_PIPE, size), buf))
+			TH_LOG("OPEN_PIPE size %zu", size);
+		EXPECT_EQ(IUC_E_NONE, op->error);
+		EXPECT_NE(0, op->id);
+		EXPECT_NE(0, op->peer_id);
+		EXPECT_TRUE(all_zero(buf + IUC_OPEN_PIPE_SIZE_VER0,
+				     size - IUC_OPEN_PIPE_SIZE_VER0));
+		id = op->id;
+		peer_id = op->peer_id;
+		ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+		EXPECT_EQ(IUC_SIG_RECV_PIPE, s.code);
+		EXPECT_EQ(0x100 + j, s.data.recv_pipe.command);
+		EXPECT_EQ(peer_id, s.data.recv_pipe.id);
+
+		/* CLOSE_PIPE */
+		memset(buf, 0, MAX_IOC_SIZE + 1);
+		size = SIZE_FOR(IUC_CLOSE_PIPE_SIZE_VER0);
+		cp->error = ERR_SENTINEL;
+		cp->id = id;
+		EXPECT_EQ(0, iuc_ioctl(fd, cmd_sized(IUC_CALL_CLOSE_PIPE, size), buf))
+			TH_LOG("CLOSE_PIPE size %zu", size);
+		EXPECT_EQ(IUC_E_NONE, cp->error);
+		ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+		EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
+		EXPECT_EQ(peer_id, s.data.pipe_closed.id);
+
+		/* UNHANDLE_SIGNAL */
+		memset(buf, 0, MAX_IOC_SIZE + 1);
+		size = SIZE_FOR(IUC_UNHANDLE_SIGNAL_SIZE_VER0);
+		us->error = ERR_SENTINEL;
+		us->code = IUC_SIG_RECV_PIPE;
+		EXPECT_EQ(0, iuc_ioctl(fd, cmd_sized(IUC_CALL_UNHANDLE_SIGNAL, size), buf))
+			TH_LOG("UNHANDLE_SIGNAL size %zu", size);
+		EXPECT_EQ(IUC_E_NONE, us->error);
+		EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
+#undef SIZE_FOR
+	}
+
+	/* READY, once, with the largest size. */
+	memset(buf, 0, MAX_IOC_SIZE + 1);
+	((struct iuc_ready *)buf)->error = ERR_SENTINEL;
+	EXPECT_EQ(0, iuc_ioctl(fd, cmd_sized(IUC_CALL_READY, MAX_IOC_SIZE), buf));
+	EXPECT_EQ(IUC_E_NONE, ((struct iuc_ready *)buf)->error);
+	EXPECT_EQ(-EALREADY, iuc_ready(fd, NULL));
+	EXPECT_EQ(0, ag_stop(&tgt));
+	munmap(buf, MAX_IOC_SIZE + 1);
+}
+
+/*
+ * A larger struct with any nonzero byte beyond VER0 is refused with E2BIG
+ * and has no effect.
+ */
+TEST(size_above_ver0_nonzero_tail_e2big)
+{
+	static const size_t extra[] = { 1, 8, 64, 4096, 0 /* max */ };
+	uint8_t *buf = big_buf();
+	struct agent tgt;
+	struct iuc_signal s;
+	struct iuc_open_pipe op;
+	uint64_t id;
+	int fd = iuc_open();
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ag_start_target(&tgt));
+	/* A pipe that the refused CLOSE_PIPE calls must leave open. */
+	op = iuc_pipe_args(tgt.pid, 0x42);
+	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
+	id = op.id;
+	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	/* PIPE_CLOSED handled, so that UNHANDLE_SIGNAL would succeed. */
+	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, 0, NULL));
+
+	for (size_t i = 0; i < N_CALLS; i++) {
+		for (size_t j = 0; j < sizeof(extra) / sizeof(extra[0]); j++) {
+			size_t size = extra[j] ? calls[i].size + extra[j] : MAX_IOC_SIZE;
+			/* The first and the last byte beyond VER0. */
+			size_t pos[] = { calls[i].size, size - 1 };
+
+			for (size_t k = 0; k < 2; k++) {
+				memset(buf, 0, MAX_IOC_SIZE + 1);
+				valid_args(buf, calls[i].nr, tgt.pid, id);
+				buf[pos[k]] = 1;
+				EXPECT_EQ(-E2BIG, iuc_ioctl(fd, cmd_sized(calls[i].nr, size), buf))
+					TH_LOG("%s size %zu byte %zu", calls[i].name, size, pos[k]);
+			}
+		}
+	}
+	/*
+	 * No effect: PIPE_CLOSED still handled (UNHANDLE refused), RECV_PIPE
+	 * still unhandled, not READY, the pipe still open (the target's next
+	 * record is the PIPE_CLOSED of our close), no other pipe opened.
+	 */
+	EXPECT_EQ(1, handled(fd, IUC_SIG_PIPE_CLOSED));
+	EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
+	EXPECT_EQ(0, iuc_ready(fd, NULL));
+	EXPECT_EQ(0, iuc_close_pipe(fd, id, NULL));
+	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
+	EXPECT_EQ(op.peer_id, s.data.pipe_closed.id);
+	EXPECT_EQ(0, ag_stop(&tgt));
+	munmap(buf, MAX_IOC_SIZE + 1);
+}
+
+/* Nonzero flags: EINVAL with IUC_E_INVALID_ARG, no effect. */
+TEST(flags_nonzero_einval)
+{
+	static const uint32_t bad[] = { 1, 2, 0x80, 0x80000000u, 0xFFFFFFFFu };
+	struct iuc_signal s;
+	struct iuc_open_pipe op;
+	uint8_t buf[64];
+	struct agent tgt;
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ag_start_target(&tgt));
+	op = iuc_pipe_args(tgt.pid, 0x42);
+	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
+	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, 0, NULL));
+
+	for (size_t i = 0; i < N_CALLS; i++) {
+		for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			memset(buf, 0, sizeof(buf));
+			valid_args(buf, calls[i].nr, tgt.pid, op.id);
+			((uint32_t *)buf)[1] = bad[j];
+			EXPECT_EQ(-EINVAL, iuc_ioctl(fd, cmd_sized(calls[i].nr, calls[i].size), buf))
+				TH_LOG("%s flags 0x%x", calls[i].name, bad[j]);
+			EXPECT_EQ(IUC_E_INVALID_ARG, ((uint32_t *)buf)[0])
+				TH_LOG("%s flags 0x%x", calls[i].name, bad[j]);
+		}
+	}
+	EXPECT_EQ(1, handled(fd, IUC_SIG_PIPE_CLOSED));
+	EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
+	EXPECT_EQ(0, iuc_ready(fd, NULL));
+	EXPECT_EQ(0, iuc_close_pipe(fd, op.id, NULL));
+	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
+	EXPECT_EQ(op.peer_id, s.data.pipe_closed.id);
+	EXPECT_EQ(0, ag_stop(&tgt));
+}
+
+/* Each byte of each __pad: EINVAL with IUC_E_INVALID_ARG, no effect. */
+TEST(pad_nonzero_einval)
+{
+	struct pad {
+		unsigned int nr;
+		size_t size, off, len;
+	} pads[] = {
+		{ IUC_CALL_HANDLE_SIGNAL, IUC_HANDLE_SIGNAL_SIZE_VER0,
+		  offsetof(struct iuc_handle_signal, __pad),
+		  sizeof(((struct iuc_handle_signal *)0)->__pad) },
+		{ IUC_CALL_UNHANDLE_SIGNAL, IUC_UNHANDLE_SIGNAL_SIZE_VER0,
+		  offsetof(struct iuc_unhandle_signal, __pad),
+		  sizeof(((struct iuc_unhandle_signal *)0)->__pad) },
+		{ IUC_CALL_IS_SIGNAL_HANDLED, IUC_IS_SIGNAL_HANDLED_SIZE_VER0,
+		  offsetof(struct iuc_is_signal_handled, __pad),
+		  sizeof(((struct iuc_is_signal_handled *)0)->__pad) },
+		{ IUC_CALL_OPEN_PIPE, IUC_OPEN_PIPE_SIZE_VER0,
+		  offsetof(struct iuc_open_pipe, __pad),
+		  sizeof(((struct iuc_open_pipe *)0)->__pad) },
+	};
+	struct iuc_signal s;
+	struct iuc_open_pipe op;
+	uint8_t buf[64];
+	struct agent tgt;
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ag_start_target(&tgt));
+	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, 0, NULL));
+
+	for (size_t i = 0; i < sizeof(pads) / sizeof(pads[0]); i++) {
+		for (size_t b = 0; b < pads[i].len; b++) {
+			memset(buf, 0, sizeof(buf));
+			valid_args(buf, pads[i].nr, tgt.pid, 0);
+			buf[pads[i].off + b] = 0x01;
+			EXPECT_EQ(-EINVAL, iuc_ioctl(fd, cmd_sized(pads[i].nr, pads[i].size), buf))
+				TH_LOG("nr 0x%02x pad byte %zu", pads[i].nr, b);
+			EXPECT_EQ(IUC_E_INVALID_ARG, ((uint32_t *)buf)[0])
+				TH_LOG("nr 0x%02x pad byte %zu", pads[i].nr, b);
+		}
+	}
+	EXPECT_EQ(1, handled(fd, IUC_SIG_PIPE_CLOSED));
+	/* No pipe was opened: the target's first record is this one. */
+	op = iuc_pipe_args(tgt.pid, 0x55);
+	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
+	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	EXPECT_EQ(IUC_SIG_RECV_PIPE, s.code);
+	EXPECT_EQ(0x55, s.data.recv_pipe.command);
+	EXPECT_EQ(0, ag_stop(&tgt));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// iuc/iuc.hpp - all of libiuc, the C++20 interface to /dev/iuc.
+//
+//   iuc/error.hpp    iuc::result<T>, iuc::category(), iuc::errc
+//   iuc/context.hpp  iuc::context: the process's context, signal handling
+//   iuc/pipe.hpp     iuc::pipe_end, iuc::open_pipe()
+#ifndef IUC_IUC_HPP
+#define IUC_IUC_HPP
+
+#include "iuc/context.hpp"
+#include "iuc/error.hpp"
+#include "iuc/pipe.hpp"
+
+#endif  // IUC_IUC_HPP
