@@ -485,7 +485,7 @@ long iuc_is_signal_handled(struct iuc_context *ctx, void *args)
 	struct iuc_is_signal_handled *a = args;
 	u8 sig;
 
-	if (a->handled || a->rt_signal || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 	if (!iuc_signal_code_valid(a->code))
 		return iuc_fail(a, IUC_E_IS_HANDLED_UNKNOWN_SIGNAL, -EINVAL);

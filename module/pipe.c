@@ -329,8 +329,10 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	struct iuc_pipe *pipe;
 	long ret;
 
-	if (a->id || a->peer_id || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	a->id = 0;
+	a->peer_id = 0;
 	if (a->mode > IUC_PIPE_MODE_MESSAGE)
 		return iuc_fail(a, IUC_E_OPEN_BAD_MODE, -EINVAL);
 	if (a->notify > IUC_NOTIFY_SKIP)
@@ -438,8 +440,7 @@ long iuc_pipe_info(struct iuc_context *ctx, void *args)
 	u8 status = 0;
 	u64 used;
 
-	if (a->capacity || a->room || a->creator_pid || a->status ||
-	    memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 	end = iuc_end_lookup(ctx, a->id);
 	if (!end)
@@ -498,8 +499,9 @@ long iuc_send_pipe(struct iuc_context *ctx, void *args)
 	u64 old_id = a->id;
 	long ret;
 
-	if (a->peer_id || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	a->peer_id = 0;
 	if (a->notify > IUC_NOTIFY_SKIP)
 		return iuc_fail(a, IUC_E_SEND_BAD_NOTIFY, -EINVAL);
 	end = iuc_end_lookup(ctx, old_id);
@@ -860,8 +862,10 @@ long iuc_pipe_write(struct iuc_context *ctx, void *args)
 	struct iuc_pipe_end *end;
 	long ret;
 
-	if (a->result || a->transferred || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	a->result = 0;
+	a->transferred = 0;
 	if (a->mode > IUC_IO_PARTIAL)
 		return iuc_fail(a, IUC_E_WRITE_BAD_MODE, -EINVAL);
 	end = iuc_end_lookup(ctx, a->id);
@@ -882,8 +886,10 @@ long iuc_pipe_read(struct iuc_context *ctx, void *args)
 	struct iuc_pipe_end *end;
 	long ret;
 
-	if (a->result || a->transferred || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	a->result = 0;
+	a->transferred = 0;
 	if (a->mode > IUC_IO_PARTIAL)
 		return iuc_fail(a, IUC_E_READ_BAD_MODE, -EINVAL);
 	end = iuc_end_lookup(ctx, a->id);

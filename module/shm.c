@@ -370,7 +370,7 @@ static void iuc_segment_unlink(struct iuc_segment *seg)
 
 static u8 iuc_share_args_error(const struct iuc_share_mem *a)
 {
-	if (a->segment || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return IUC_E_INVALID_ARG;
 	if (a->notify > IUC_NOTIFY_SKIP)
 		return IUC_E_SHARE_BAD_NOTIFY;
@@ -649,6 +649,7 @@ long iuc_share_mem(struct iuc_context *ctx, void *args)
 	code = iuc_share_args_error(a);
 	if (code != IUC_E_NONE)
 		return iuc_fail(a, code, -EINVAL);
+	a->segment = 0;
 	if (a->addr + a->length < a->addr || a->addr + a->length > TASK_SIZE)
 		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
 
@@ -821,9 +822,7 @@ long iuc_mem_sharing_info(struct iuc_context *ctx, void *args)
 	struct iuc_segment *seg;
 	struct pid *sharer_pid, *receiver_pid;
 
-	if (a->sharer_pid || a->receiver_pid || a->sharer_addr ||
-	    a->receiver_addr || a->length || a->command || a->mode ||
-	    a->access || memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 	seg = iuc_segment_get(ctx, a->segment);
 	if (!seg)

@@ -19,10 +19,13 @@
  * the specification into the @error field that starts every argument
  * struct.  A successful call writes IUC_E_NONE there.  Errors that happen
  * before the struct could be read leave @error untouched: ENOTTY means
- * IUC_E_UNKNOWN_CALL, EFAULT means IUC_E_ARGS_UNREADABLE.  The errno of
- * each code is given beside it below.
+ * IUC_E_UNKNOWN_CALL, EFAULT means IUC_E_ARGS_UNREADABLE.  A bad size
+ * (EINVAL, or E2BIG for unknown nonzero bytes) writes IUC_E_INVALID_ARG
+ * when the struct holds at least the @error field.  The errno of each code
+ * is given beside it below.
  *
  * Reserved fields (flags and __pad*) must be zero: EINVAL, IUC_E_INVALID_ARG.
+ * Fields marked "out" are ignored on input, so a struct can be reused.
  */
 #ifndef _UAPI_LINUX_IUC_H
 #define _UAPI_LINUX_IUC_H
