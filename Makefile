@@ -6,6 +6,7 @@
 #   make check [KERNELS="6.1 6.12 debug"]             full VM test matrix
 #   make demo [KERNEL=6.12]                           boot VM, run iuc-demo
 #   make dkms-build [KVER=<kver>]                     dkms build into build/dkms
+#   make bench [KERNELS=6.12]                         benchmarks in the VM -> build/bench, docs/bench
 #   make deps | debug-kernel | sparse | install | dkms-install | dkms-remove | clean
 
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -32,7 +33,7 @@ KERNELS ?= 6.1 6.12 debug
 KERNEL  ?= 6.12
 export KERNELS KERNEL IUC_OUT
 
-.PHONY: all module modules clean userlib selftests check demo deps debug-kernel \
+.PHONY: all module modules clean userlib selftests check demo bench deps debug-kernel \
 	dkms-build dkms-install dkms-remove install sparse linux-source
 
 all: module
@@ -74,6 +75,12 @@ check:
 
 demo:
 	@$(TOP)/tools/vm/demo.sh
+
+# Benchmarks: IUC against Linux pipes, AF_UNIX, mqueue and memfd in one VM
+# run (KERNELS defaults to 6.12 here, not to the whole matrix).
+bench:
+	@KERNELS="$(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.12)" \
+		$(TOP)/tools/bench/bench.sh
 
 dkms-build:
 	$(TOP)/tools/vm/dkms-build.sh $(KVER)
