@@ -46,58 +46,108 @@ struct iuc_args_header {
 	__u32 flags;
 };
 
-/* Room for the argument struct of any call, as the kernel knows it. */
-union iuc_args {
-	struct iuc_args_header		hdr;
-	struct iuc_handle_signal	handle_signal;
-	struct iuc_unhandle_signal	unhandle_signal;
-	struct iuc_is_signal_handled	is_signal_handled;
-	struct iuc_ready		ready;
-	struct iuc_open_pipe		open_pipe;
-	struct iuc_send_pipe		send_pipe;
-	struct iuc_pipe_write		pipe_write;
-	struct iuc_pipe_read		pipe_read;
-	struct iuc_pipe_info		pipe_info;
-	struct iuc_close_pipe		close_pipe;
-	struct iuc_connect_service	connect_service;
-	struct iuc_end_service_conn	end_service_conn;
-	struct iuc_accept_service_conn	accept_service_conn;
-	struct iuc_reject_service_conn	reject_service_conn;
-	struct iuc_mem_unmap		mem_unmap;
-	struct iuc_share_mem		share_mem;
-	struct iuc_unshare_mem		unshare_mem;
-	struct iuc_mem_sharing_info	mem_sharing_info;
-};
+/* Report @code in the caller's struct when it cannot be read whole. */
+static void iuc_put_error(void __user *uarg, unsigned int usize, u8 code)
+{
+	if (usize >= sizeof(__u32))
+		put_user((__u32)code, (__u32 __user *)uarg);
+}
 
-struct iuc_call {
-	long	(*fn)(struct iuc_context *ctx, void *args);
-	u16	size;		/* of the struct this kernel knows */
-	u16	size_ver0;	/* of the first published struct */
-};
+/*
+ * Copy in the caller's @usize-byte struct as this kernel's @ksize-byte one
+ * (openat2-style: an older struct is zero-extended, a newer one must have
+ * only zeros beyond what we know), run @fn, and copy the result back.
+ * Always inlined into one function per call, so that the copies of the
+ * common case (@usize == @ksize) have a size known at compile time.
+ */
+static __always_inline long iuc_run_call(struct iuc_context *ctx,
+					 void __user *uarg, unsigned int usize,
+					 void *args, const size_t ksize,
+					 const size_t ver0,
+					 long (*fn)(struct iuc_context *, void *))
+{
+	struct iuc_args_header *hdr = args;
+	long ret;
 
-#define IUC_CALL(NAME, name, handler)					\
-	[IUC_CALL_##NAME] = {						\
-		.fn = handler,						\
-		.size = sizeof(struct iuc_##name),			\
-		.size_ver0 = IUC_##NAME##_SIZE_VER0,			\
+	if (likely(usize == ksize)) {
+		if (copy_from_user(args, uarg, ksize))
+			return -EFAULT;
+	} else {
+		if (usize < ver0) {
+			iuc_put_error(uarg, usize, IUC_E_INVALID_ARG);
+			return -EINVAL;
+		}
+		ret = copy_struct_from_user(args, ksize, uarg, usize);
+		if (ret) {
+			if (ret == -E2BIG)
+				iuc_put_error(uarg, usize, IUC_E_INVALID_ARG);
+			return ret;
+		}
 	}
 
+	if (unlikely(!iuc_context_is_current(ctx)))
+		ret = iuc_fail(args, IUC_E_NOT_OWNER, -EBADFD);
+	else if (unlikely(hdr->flags))
+		ret = iuc_fail(args, IUC_E_INVALID_ARG, -EINVAL);
+	else
+		ret = fn(ctx, args);
+	if (!ret)
+		hdr->error = IUC_E_NONE;
+
+	if (likely(usize == ksize)) {
+		if (copy_to_user(uarg, args, ksize))
+			return -EFAULT;
+	} else if (copy_to_user(uarg, args, min_t(size_t, usize, ksize))) {
+		return -EFAULT;
+	}
+	return ret;
+}
+
+typedef long (*iuc_call_t)(struct iuc_context *ctx, void __user *uarg,
+			   unsigned int usize);
+
+#define IUC_DEFINE_CALL(NAME, name, handler)				\
+static long iuc_call_##name(struct iuc_context *ctx,			\
+			    void __user *uarg, unsigned int usize)	\
+{									\
+	struct iuc_##name args;						\
+									\
+	BUILD_BUG_ON(sizeof(args) != IUC_##NAME##_SIZE_VER0);		\
+	return iuc_run_call(ctx, uarg, usize, &args, sizeof(args),	\
+			    IUC_##NAME##_SIZE_VER0, handler);		\
+}
+
+IUC_DEFINE_CALL(HANDLE_SIGNAL, handle_signal, iuc_handle_signal)
+IUC_DEFINE_CALL(UNHANDLE_SIGNAL, unhandle_signal, iuc_unhandle_signal)
+IUC_DEFINE_CALL(IS_SIGNAL_HANDLED, is_signal_handled, iuc_is_signal_handled)
+IUC_DEFINE_CALL(READY, ready, iuc_ready)
+IUC_DEFINE_CALL(OPEN_PIPE, open_pipe, iuc_open_pipe)
+IUC_DEFINE_CALL(SEND_PIPE, send_pipe, iuc_send_pipe)
+IUC_DEFINE_CALL(PIPE_WRITE, pipe_write, iuc_pipe_write)
+IUC_DEFINE_CALL(PIPE_READ, pipe_read, iuc_pipe_read)
+IUC_DEFINE_CALL(PIPE_INFO, pipe_info, iuc_pipe_info)
+IUC_DEFINE_CALL(CLOSE_PIPE, close_pipe, iuc_close_pipe)
+IUC_DEFINE_CALL(MEM_UNMAP, mem_unmap, iuc_mem_unmap)
+IUC_DEFINE_CALL(SHARE_MEM, share_mem, iuc_share_mem)
+IUC_DEFINE_CALL(UNSHARE_MEM, unshare_mem, iuc_unshare_mem)
+IUC_DEFINE_CALL(MEM_SHARING_INFO, mem_sharing_info, iuc_mem_sharing_info)
+
 /* The calls, by code.  A hole answers ENOTTY (IUC_E_UNKNOWN_CALL). */
-static const struct iuc_call iuc_calls[] = {
-	IUC_CALL(HANDLE_SIGNAL, handle_signal, iuc_handle_signal),
-	IUC_CALL(UNHANDLE_SIGNAL, unhandle_signal, iuc_unhandle_signal),
-	IUC_CALL(IS_SIGNAL_HANDLED, is_signal_handled, iuc_is_signal_handled),
-	IUC_CALL(READY, ready, iuc_ready),
-	IUC_CALL(OPEN_PIPE, open_pipe, iuc_open_pipe),
-	IUC_CALL(SEND_PIPE, send_pipe, iuc_send_pipe),
-	IUC_CALL(PIPE_WRITE, pipe_write, iuc_pipe_write),
-	IUC_CALL(PIPE_READ, pipe_read, iuc_pipe_read),
-	IUC_CALL(PIPE_INFO, pipe_info, iuc_pipe_info),
-	IUC_CALL(CLOSE_PIPE, close_pipe, iuc_close_pipe),
-	IUC_CALL(MEM_UNMAP, mem_unmap, iuc_mem_unmap),
-	IUC_CALL(SHARE_MEM, share_mem, iuc_share_mem),
-	IUC_CALL(UNSHARE_MEM, unshare_mem, iuc_unshare_mem),
-	IUC_CALL(MEM_SHARING_INFO, mem_sharing_info, iuc_mem_sharing_info),
+static const iuc_call_t iuc_calls[] = {
+	[IUC_CALL_HANDLE_SIGNAL]	= iuc_call_handle_signal,
+	[IUC_CALL_UNHANDLE_SIGNAL]	= iuc_call_unhandle_signal,
+	[IUC_CALL_IS_SIGNAL_HANDLED]	= iuc_call_is_signal_handled,
+	[IUC_CALL_READY]		= iuc_call_ready,
+	[IUC_CALL_OPEN_PIPE]		= iuc_call_open_pipe,
+	[IUC_CALL_SEND_PIPE]		= iuc_call_send_pipe,
+	[IUC_CALL_PIPE_WRITE]		= iuc_call_pipe_write,
+	[IUC_CALL_PIPE_READ]		= iuc_call_pipe_read,
+	[IUC_CALL_PIPE_INFO]		= iuc_call_pipe_info,
+	[IUC_CALL_CLOSE_PIPE]		= iuc_call_close_pipe,
+	[IUC_CALL_MEM_UNMAP]		= iuc_call_mem_unmap,
+	[IUC_CALL_SHARE_MEM]		= iuc_call_share_mem,
+	[IUC_CALL_UNSHARE_MEM]		= iuc_call_unshare_mem,
+	[IUC_CALL_MEM_SHARING_INFO]	= iuc_call_mem_sharing_info,
 };
 
 /* Layout promises of the UAPI: no implicit padding, sizes as published. */
@@ -132,52 +182,16 @@ static void __init iuc_check_uapi_layout(void)
 	BUILD_BUG_ON(sizeof(struct iuc_sig_unshared_mem) != 32);
 }
 
-/* Report @code in the caller's struct when it cannot be read whole. */
-static void iuc_put_error(void __user *uarg, unsigned int usize, u8 code)
-{
-	if (usize >= sizeof(__u32))
-		put_user((__u32)code, (__u32 __user *)uarg);
-}
-
 static long iuc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct iuc_context *ctx = file->private_data;
-	void __user *uarg = (void __user *)arg;
 	unsigned int nr = _IOC_NR(cmd);
-	unsigned int usize = _IOC_SIZE(cmd);
-	const struct iuc_call *call;
-	union iuc_args args;
-	long ret;
 
 	if (_IOC_TYPE(cmd) != IUC_IOC_MAGIC ||
 	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE) ||
-	    nr >= ARRAY_SIZE(iuc_calls) || !iuc_calls[nr].fn)
+	    nr >= ARRAY_SIZE(iuc_calls) || !iuc_calls[nr])
 		return -ENOTTY;
-	call = &iuc_calls[nr];
-
-	if (usize < call->size_ver0) {
-		iuc_put_error(uarg, usize, IUC_E_INVALID_ARG);
-		return -EINVAL;
-	}
-	ret = copy_struct_from_user(&args, call->size, uarg, usize);
-	if (ret) {
-		if (ret == -E2BIG)
-			iuc_put_error(uarg, usize, IUC_E_INVALID_ARG);
-		return ret;
-	}
-
-	if (!iuc_context_is_current(ctx))
-		ret = iuc_fail(&args, IUC_E_NOT_OWNER, -EBADFD);
-	else if (args.hdr.flags)
-		ret = iuc_fail(&args, IUC_E_INVALID_ARG, -EINVAL);
-	else
-		ret = call->fn(ctx, &args);
-	if (!ret)
-		args.hdr.error = IUC_E_NONE;
-
-	if (copy_to_user(uarg, &args, min_t(unsigned int, usize, call->size)))
-		return -EFAULT;
-	return ret;
+	return iuc_calls[nr](file->private_data, (void __user *)arg,
+			     _IOC_SIZE(cmd));
 }
 
 static int iuc_open(struct inode *inode, struct file *file)

@@ -6,9 +6,10 @@
  * SHARE_MEM pins the sharer's pages long-term with write intent (which
  * breaks copy-on-write, so a forked child of the sharer keeps its own
  * copy) and charges them to the user's RLIMIT_MEMLOCK, as io_uring does.
- * The receiver maps them from its /dev/iuc file: remap_pfn_range() of the
- * pinned pages into a VM_PFNMAP mapping, made in its own context when it
- * reads the RECV_SHARED_MEM record (or by mmap(2) of the segment id).
+ * The receiver maps them from its /dev/iuc file into a VM_PFNMAP mapping
+ * (special page table entries, as remap_pfn_range() makes), in its own
+ * context when it reads the RECV_SHARED_MEM record (or by mmap(2) of the
+ * segment id).
  *
  * Exclusive sharing unmaps the range from the sharer before the call
  * returns; the pages then belong to the receiver until it unmaps them or
@@ -190,24 +191,45 @@ static const struct vm_operations_struct iuc_segment_vm_ops = {
 	.fault	= iuc_segment_vm_fault,
 };
 
-/* Map the pinned pages into @vma, a run of contiguous frames at a time. */
+struct iuc_remap {
+	struct iuc_segment	*seg;
+	struct mm_struct	*mm;
+	unsigned long		start;
+	pgprot_t		prot;
+};
+
+/*
+ * One page table entry of the receiver's mapping: a special entry, as
+ * remap_pfn_range() makes, which takes no reference on the page (the pin
+ * does) and is never treated as a normal page by the core.
+ */
+static int iuc_segment_set_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct iuc_remap *r = data;
+	struct page *page = r->seg->pages[(addr - r->start) >> PAGE_SHIFT];
+
+	set_pte_at(r->mm, addr, pte,
+		   pte_mkspecial(pfn_pte(page_to_pfn(page), r->prot)));
+	return 0;
+}
+
+/*
+ * Map the pinned pages into @vma in one walk of its page tables.  The
+ * pages are ordinary write-back RAM, so the per-page memory type lookups
+ * that remap_pfn_range() makes for device memory are not needed.
+ */
 static int iuc_segment_remap(struct iuc_segment *seg, struct vm_area_struct *vma)
 {
-	unsigned long i, run;
-	int ret;
+	struct iuc_remap r = {
+		.seg	= seg,
+		.mm	= vma->vm_mm,
+		.start	= vma->vm_start,
+		.prot	= vma->vm_page_prot,
+	};
 
-	for (i = 0; i < seg->nr_pages; i += run) {
-		unsigned long pfn = page_to_pfn(seg->pages[i]);
-
-		for (run = 1; i + run < seg->nr_pages; run++)
-			if (page_to_pfn(seg->pages[i + run]) != pfn + run)
-				break;
-		ret = remap_pfn_range(vma, vma->vm_start + (i << PAGE_SHIFT),
-				      pfn, run << PAGE_SHIFT, vma->vm_page_prot);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return apply_to_page_range(vma->vm_mm, vma->vm_start,
+				   vma->vm_end - vma->vm_start,
+				   iuc_segment_set_pte, &r);
 }
 
 /*
@@ -257,7 +279,8 @@ int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma)
 	ret = -EACCES;
 	if (seg->rmm && seg->rmm != current->mm)
 		goto out_unlock;
-	iuc_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTCOPY | VM_DONTDUMP, clear);
+	iuc_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTCOPY |
+			 VM_DONTDUMP, clear);
 	vma->vm_ops = &iuc_segment_vm_ops;
 	vma->vm_private_data = seg;
 	ret = iuc_segment_remap(seg, vma);
