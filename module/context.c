@@ -305,23 +305,33 @@ pid_t iuc_context_pid_nr(struct iuc_context *ctx, struct pid *pid)
 
 /* ---- events ------------------------------------------------------------ */
 
+/* Set up a zeroed event, allocated or embedded in another object. */
+void iuc_event_init(struct iuc_event *ev, u8 code, u64 object,
+		    enum iuc_event_kind kind)
+{
+	INIT_LIST_HEAD(&ev->node);
+	ev->sig.code = code;
+	ev->sig.object = object;
+	ev->kind = kind;
+}
+
 struct iuc_event *iuc_event_alloc(u8 code, u64 object, enum iuc_event_kind kind)
 {
 	struct iuc_event *ev;
 
 	ev = kmem_cache_zalloc(iuc_event_cache, GFP_KERNEL_ACCOUNT);
-	if (!ev)
-		return NULL;
-	INIT_LIST_HEAD(&ev->node);
-	ev->sig.code = code;
-	ev->sig.object = object;
-	ev->kind = kind;
+	if (ev)
+		iuc_event_init(ev, code, object, kind);
 	return ev;
 }
 
 void iuc_event_free(struct iuc_event *ev)
 {
-	if (ev)
+	if (!ev)
+		return;
+	if (ev->release)
+		ev->release(ev);
+	else
 		kmem_cache_free(iuc_event_cache, ev);
 }
 

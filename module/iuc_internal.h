@@ -50,6 +50,11 @@ struct iuc_event {
 	pid_t			cause_pid;	/* cause, in the receiver's PID namespace */
 	kuid_t			cause_uid;
 	enum iuc_event_kind	kind;
+	/*
+	 * Frees an event embedded in another object (which the queued event
+	 * keeps alive); NULL for events of iuc_event_alloc().
+	 */
+	void			(*release)(struct iuc_event *ev);
 };
 
 /* Handler table entry: not handled, or handled with this RT signal (0: none). */
@@ -121,6 +126,8 @@ bool iuc_signal_code_valid(u8 code);
 struct iuc_event *iuc_event_alloc(u8 code, u64 object, enum iuc_event_kind kind);
 int iuc_event_reserve(struct iuc_context *ctx, u8 code);
 void iuc_event_unreserve(struct iuc_context *ctx);
+void iuc_event_init(struct iuc_event *ev, u8 code, u64 object,
+		    enum iuc_event_kind kind);
 void iuc_event_free(struct iuc_event *ev);
 int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 		   struct iuc_context *cause, bool require_handler);

@@ -29,7 +29,13 @@ struct iuc_pipe_end {
 	struct iuc_pipe		*pipe;
 	struct iuc_context	*ctx;		/* holder, referenced; NULL once released */
 	u64			id;		/* the holder's identifier */
-	struct iuc_event	*closed_ev;	/* its PIPE_CLOSED, until sent */
+	/*
+	 * Its PIPE_CLOSED, allocated with the pipe so that it is always
+	 * delivered; @closed_sent once handed to a queue, which then holds
+	 * a reference on the pipe until the record is read.
+	 */
+	struct iuc_event	closed_ev;
+	bool			closed_sent;
 	u8			part;		/* IUC_PART_RC or IUC_PART_SC */
 };
 
@@ -77,13 +83,20 @@ static void iuc_pipe_put(struct iuc_pipe *pipe)
 {
 	if (!refcount_dec_and_test(&pipe->ref))
 		return;
-	iuc_event_free(pipe->end[IUC_PART_RC].closed_ev);
-	iuc_event_free(pipe->end[IUC_PART_SC].closed_ev);
 	kvfree(pipe->buf);
 	kvfree(pipe->msg_len);
 	mem_cgroup_put(pipe->memcg);
 	put_pid(pipe->creator);
 	kfree_rcu(pipe, rcu);
+}
+
+/* A PIPE_CLOSED record was read or dropped: its queue's reference goes. */
+static void iuc_pipe_closed_ev_release(struct iuc_event *ev)
+{
+	struct iuc_pipe_end *end = container_of(ev, struct iuc_pipe_end,
+						closed_ev);
+
+	iuc_pipe_put(end->pipe);
 }
 
 static struct iuc_pipe *iuc_pipe_alloc(const struct iuc_open_pipe *a)
@@ -108,12 +121,9 @@ static struct iuc_pipe *iuc_pipe_alloc(const struct iuc_open_pipe *a)
 	for (part = IUC_PART_RC; part <= IUC_PART_SC; part++) {
 		pipe->end[part].pipe = pipe;
 		pipe->end[part].part = part;
-		pipe->end[part].closed_ev =
-			iuc_event_alloc(IUC_SIG_PIPE_CLOSED, 0, IUC_EV_CLOSING);
-		if (!pipe->end[part].closed_ev) {
-			iuc_pipe_put(pipe);
-			return NULL;
-		}
+		iuc_event_init(&pipe->end[part].closed_ev, IUC_SIG_PIPE_CLOSED,
+			       0, IUC_EV_CLOSING);
+		pipe->end[part].closed_ev.release = iuc_pipe_closed_ev_release;
 	}
 	return pipe;
 }
@@ -247,10 +257,11 @@ static int iuc_pipe_close(struct iuc_pipe_end *end, struct iuc_context *closer,
 		pipe->closed = true;
 		pipe->closing_type = type;
 		peer_ctx = peer->ctx;
-		if (peer_ctx) {
+		if (peer_ctx && !peer->closed_sent) {
 			kref_get(&peer_ctx->ref);
-			ev = peer->closed_ev;
-			peer->closed_ev = NULL;
+			refcount_inc(&pipe->ref);	/* the queue's */
+			peer->closed_sent = true;
+			ev = &peer->closed_ev;
 			ev->sig.object = peer->id;
 			ev->sig.data.pipe_closed.id = peer->id;
 			ev->sig.data.pipe_closed.closing_type = type;
@@ -261,7 +272,7 @@ static int iuc_pipe_close(struct iuc_pipe_end *end, struct iuc_context *closer,
 
 	if (was < 0)
 		trace_iuc_pipe_close(pid_nr(closer->pid), end->id, type);
-	if (peer_ctx) {
+	if (ev) {
 		iuc_event_post(peer_ctx, ev, closer, false);
 		iuc_context_put(peer_ctx);
 	}
