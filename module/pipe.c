@@ -867,25 +867,36 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 	return ret;
 }
 
+/* The end @id of @ctx if it is the @part a call needs, as iuc_end_lookup(). */
+static struct iuc_pipe_end *iuc_end_lookup_part(struct iuc_context *ctx,
+						u64 id, u8 part)
+{
+	struct iuc_pipe_end *end = iuc_end_lookup(ctx, id);
+
+	if (end && end->part != part) {
+		iuc_pipe_put(end->pipe);
+		end = NULL;
+	}
+	return end;
+}
+
 long iuc_pipe_write(struct iuc_context *ctx, void *args)
 {
 	struct iuc_pipe_write *a = args;
 	struct iuc_pipe_end *end;
 	long ret;
 
-	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
-		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 	a->result = 0;
 	a->transferred = 0;
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 	if (a->mode > IUC_IO_PARTIAL)
 		return iuc_fail(a, IUC_E_WRITE_BAD_MODE, -EINVAL);
-	end = iuc_end_lookup(ctx, a->id);
+	end = iuc_end_lookup_part(ctx, a->id, IUC_PART_SC);
 	if (!end)
 		return iuc_fail(a, IUC_E_WRITE_UNKNOWN_SC, -EBADF);
-	if (end->part == IUC_PART_SC)
-		ret = iuc_pipe_do_write(end->pipe, a);
-	else
-		ret = iuc_fail(a, IUC_E_WRITE_UNKNOWN_SC, -EBADF);
+
+	ret = iuc_pipe_do_write(end->pipe, a);
 	iuc_pipe_put(end->pipe);
 	trace_iuc_pipe_write(a->id, a->count, a->mode, a->transferred, ret);
 	return ret;
@@ -897,19 +908,17 @@ long iuc_pipe_read(struct iuc_context *ctx, void *args)
 	struct iuc_pipe_end *end;
 	long ret;
 
-	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
-		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 	a->result = 0;
 	a->transferred = 0;
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 	if (a->mode > IUC_IO_PARTIAL)
 		return iuc_fail(a, IUC_E_READ_BAD_MODE, -EINVAL);
-	end = iuc_end_lookup(ctx, a->id);
+	end = iuc_end_lookup_part(ctx, a->id, IUC_PART_RC);
 	if (!end)
 		return iuc_fail(a, IUC_E_READ_UNKNOWN_RC, -EBADF);
-	if (end->part == IUC_PART_RC)
-		ret = iuc_pipe_do_read(end->pipe, a);
-	else
-		ret = iuc_fail(a, IUC_E_READ_UNKNOWN_RC, -EBADF);
+
+	ret = iuc_pipe_do_read(end->pipe, a);
 	iuc_pipe_put(end->pipe);
 	trace_iuc_pipe_read(a->id, a->count, a->mode, a->transferred, ret);
 	return ret;

@@ -868,53 +868,51 @@ long iuc_mem_sharing_info(struct iuc_context *ctx, void *args)
 }
 
 /*
- * The context ends.  Mutual segments it shared are revoked ("sharer
- * terminated"); segments it received are dropped (their mappings went
- * with its address space, or go when the file's last user unmaps them).
+ * Take apart every segment on one of @ctx's lists: the mutual segments it
+ * shared (@shared: revoked, "sharer terminated") or those it received.
+ */
+static void iuc_segments_drop(struct iuc_context *ctx, bool shared)
+{
+	struct list_head *list = shared ? &ctx->shared : &ctx->received;
+	struct iuc_segment *seg;
+
+	for (;;) {
+		seg = NULL;
+		mutex_lock(&ctx->segs_lock);
+		if (!list_empty(list)) {
+			seg = shared ?
+				list_first_entry(list, struct iuc_segment, sharer_node) :
+				list_first_entry(list, struct iuc_segment, receiver_node);
+			kref_get(&seg->ref);
+		}
+		mutex_unlock(&ctx->segs_lock);
+		if (!seg)
+			return;
+
+		if (iuc_segment_unpublish(seg)) {
+			if (shared)
+				iuc_segment_revoke(seg, IUC_UNSHARED_SHARER_DIED);
+			iuc_segment_unlink(seg);
+			iuc_segment_put(seg);	/* the receiver's list */
+		} else {
+			/* A concurrent call is taking it apart. */
+			iuc_segment_unlink(seg);
+		}
+		iuc_segment_put(seg);
+	}
+}
+
+/*
+ * The context ends.  Mutual segments it shared are revoked; segments it
+ * received are dropped (their mappings went with its address space, or go
+ * when the last user of the file unmaps them).
  */
 void iuc_segments_release_all(struct iuc_context *ctx)
 {
-	struct iuc_segment *seg;
-
 	mutex_lock(&ctx->segs_lock);
 	ctx->segs_closed = true;
 	mutex_unlock(&ctx->segs_lock);
 
-	for (;;) {
-		mutex_lock(&ctx->segs_lock);
-		seg = list_first_entry_or_null(&ctx->shared, struct iuc_segment,
-					       sharer_node);
-		if (seg)
-			kref_get(&seg->ref);
-		mutex_unlock(&ctx->segs_lock);
-		if (!seg)
-			break;
-		if (iuc_segment_unpublish(seg)) {
-			iuc_segment_revoke(seg, IUC_UNSHARED_SHARER_DIED);
-			iuc_segment_unlink(seg);
-			iuc_segment_put(seg);	/* the receiver's list */
-		} else {
-			/* A concurrent call is taking it apart; wait for it. */
-			iuc_segment_unlink(seg);
-		}
-		iuc_segment_put(seg);
-	}
-
-	for (;;) {
-		mutex_lock(&ctx->segs_lock);
-		seg = list_first_entry_or_null(&ctx->received, struct iuc_segment,
-					       receiver_node);
-		if (seg)
-			kref_get(&seg->ref);
-		mutex_unlock(&ctx->segs_lock);
-		if (!seg)
-			break;
-		if (iuc_segment_unpublish(seg)) {
-			iuc_segment_unlink(seg);
-			iuc_segment_put(seg);	/* the receiver's list */
-		} else {
-			iuc_segment_unlink(seg);
-		}
-		iuc_segment_put(seg);
-	}
+	iuc_segments_drop(ctx, true);
+	iuc_segments_drop(ctx, false);
 }
