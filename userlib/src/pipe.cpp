@@ -1,9 +1,82 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "iuc/pipe.hpp"
 
+#include <cerrno>
+#include <cstdint>
+#include <limits>
+
 #include "call.hpp"
 
 namespace iuc {
+
+namespace {
+
+io_failure io_fail(const failure& f, std::uint64_t result, std::uint64_t transferred) noexcept
+{
+	io_failure out;
+
+	static_cast<failure&>(out) = f;
+	out.result = result;
+	out.transferred = transferred;
+	return out;
+}
+
+}  // namespace
+
+io_outcome pipe_end::write(std::span<const std::byte> data, io_mode mode) const noexcept
+{
+	iuc_pipe_write a{};
+
+	a.id = id_;
+	a.count = data.size();
+	a.buf = reinterpret_cast<std::uintptr_t>(data.data());
+	a.mode = static_cast<std::uint8_t>(mode);
+	if (auto r = detail::call(fd_, IUC_IOC_PIPE_WRITE, a); !r)
+		return io_fail(r.fail(), a.result, a.transferred);
+	return io_result{a.result, a.transferred};
+}
+
+io_outcome pipe_end::read(std::span<std::byte> buf, io_mode mode) const noexcept
+{
+	iuc_pipe_read a{};
+
+	if (buf.empty())
+		return io_fail(failure::from_errno(EINVAL), 0, 0);
+	a.id = id_;
+	a.buf = reinterpret_cast<std::uintptr_t>(buf.data());
+	a.count = buf.size() > std::numeric_limits<std::uint32_t>::max()
+			  ? std::numeric_limits<std::uint32_t>::max()
+			  : static_cast<std::uint32_t>(buf.size());
+	a.mode = static_cast<std::uint8_t>(mode);
+	if (auto r = detail::call(fd_, IUC_IOC_PIPE_READ, a); !r)
+		return io_fail(r.fail(), a.result, a.transferred);
+	return io_result{a.result, a.transferred};
+}
+
+result<pipe_info> pipe_end::info() const noexcept
+{
+	iuc_pipe_info a{};
+
+	a.id = id_;
+	if (auto r = detail::call(fd_, IUC_IOC_PIPE_INFO, a); !r)
+		return r.fail();
+	return pipe_info{a.status, a.capacity, a.room, static_cast<pid_t>(a.creator_pid)};
+}
+
+result<std::uint64_t> pipe_end::send(pid_t target, bool notify) noexcept
+{
+	iuc_send_pipe a{};
+
+	a.id = id_;
+	a.target_pid = static_cast<std::uint64_t>(target);
+	a.notify = notify ? IUC_NOTIFY : IUC_NOTIFY_SKIP;
+	if (auto r = detail::call(fd_, IUC_IOC_SEND_PIPE, a); !r)
+		return r.fail();
+	// The identifier is unknown here now: nothing to close.
+	(void)release();
+	peer_id_ = 0;
+	return std::uint64_t{a.peer_id};
+}
 
 result<void> pipe_end::close() noexcept
 {

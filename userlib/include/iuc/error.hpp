@@ -46,6 +46,13 @@
 //     p.error() == std::errc::resource_unavailable_try_again
 //
 // For call-specific codes use sys_error() to compare with an errno.
+//
+// A few calls report more than a code when they fail: the pipe I/O calls
+// return iuc::result<io_result, io_failure>, whose failure also carries the
+// call's @result (e.g. the length of a message too long for the buffer) and
+// the bytes it moved before it failed.  The failure type is the second
+// template parameter of result; it always derives from iuc::failure, so
+// error() and sys_error() are the same for every result.
 #ifndef IUC_ERROR_HPP
 #define IUC_ERROR_HPP
 
@@ -101,12 +108,18 @@ struct failure {
 [[noreturn]] void throw_failure(const failure& f);
 
 // The value of an operation, or its failure.  A small std::expected.
-template <class T>
+// @E is the failure type: iuc::failure or a type derived from it.
+template <class T, class E = failure>
 class [[nodiscard]] result {
+	static_assert(std::is_base_of_v<failure, E>, "E must derive from iuc::failure");
+
 public:
+	using value_type = T;
+	using failure_type = E;
+
 	result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)
 		: v_(std::in_place_index<0>, std::move(value)) {}
-	result(failure f) noexcept : v_(std::in_place_index<1>, f) {}
+	result(E f) noexcept : v_(std::in_place_index<1>, std::move(f)) {}
 
 	bool has_value() const noexcept { return v_.index() == 0; }
 	explicit operator bool() const noexcept { return has_value(); }
@@ -134,7 +147,7 @@ public:
 				   : std::error_code(std::get<1>(v_).sys_errno, std::system_category());
 	}
 	// Precondition: !has_value().
-	const failure& fail() const noexcept { return *std::get_if<1>(&v_); }
+	const E& fail() const noexcept { return *std::get_if<1>(&v_); }
 
 private:
 	void check() const
@@ -143,14 +156,19 @@ private:
 			throw_failure(std::get<1>(v_));
 	}
 
-	std::variant<T, failure> v_;
+	std::variant<T, E> v_;
 };
 
-template <>
-class [[nodiscard]] result<void> {
+template <class E>
+class [[nodiscard]] result<void, E> {
+	static_assert(std::is_base_of_v<failure, E>, "E must derive from iuc::failure");
+
 public:
+	using value_type = void;
+	using failure_type = E;
+
 	result() noexcept = default;
-	result(failure f) noexcept : f_(f), failed_(true) {}
+	result(E f) noexcept : f_(std::move(f)), failed_(true) {}
 
 	bool has_value() const noexcept { return !failed_; }
 	explicit operator bool() const noexcept { return has_value(); }
@@ -169,10 +187,11 @@ public:
 		return failed_ ? std::error_code(f_.sys_errno, std::system_category())
 			       : std::error_code();
 	}
-	const failure& fail() const noexcept { return f_; }
+	// Precondition: !has_value().
+	const E& fail() const noexcept { return f_; }
 
 private:
-	failure f_;
+	E f_{};
 	bool failed_ = false;
 };
 

@@ -4,12 +4,16 @@
 //
 //   iuc/error.hpp    iuc::result<T>, iuc::category(), iuc::errc
 //   iuc/context.hpp  iuc::context: the process's context, signal handling
-//   iuc/pipe.hpp     iuc::pipe_end, iuc::open_pipe()
+//   iuc/pipe.hpp     iuc::pipe_end (write, read, info, send, close), iuc::open_pipe()
+//   iuc/memory.hpp   iuc::segment, iuc::share_mem() (sharer); iuc::mapping (receiver)
+//   iuc/signal.hpp   iuc::signal_data<D>(): typed datafields of signal records
 #ifndef IUC_IUC_HPP
 #define IUC_IUC_HPP
 
 #include "iuc/context.hpp"
 #include "iuc/error.hpp"
+#include "iuc/memory.hpp"
 #include "iuc/pipe.hpp"
+#include "iuc/signal.hpp"
 
 #endif  // IUC_IUC_HPP

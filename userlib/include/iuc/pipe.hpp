@@ -5,20 +5,44 @@
 // iuc::pipe_end owns one identifier of a pipe (the caller's SC or RC):
 // move-only, the destructor closes the pipe (CLOSE_PIPE, both ends, the
 // peer gets PIPE_CLOSED), release() hands the identifier over without
-// closing.  A pipe_end keeps the fd of the context it belongs to, not the
-// context itself: it must not outlive its iuc::context.
+// closing, send() moves the end to another process (afterwards this
+// pipe_end is empty and closes nothing).  A pipe_end keeps the fd of the
+// context it belongs to, not the context itself: it must not outlive its
+// iuc::context.
 //
 //     auto p = iuc::open_pipe(ctx, pid, {.command = 0x42});
 //     if (!p) ... p.error() == iuc::spec_error(IUC_E_OPEN_NO_HANDLER) ...
+//     auto w = p->write(std::as_bytes(std::span(text)));
+//     if (!w) ... w.fail().transferred bytes went through before it failed
 //
 // An identifier received in a RECV_PIPE record is adopted with
 // iuc::pipe_end(ctx, rec.data.recv_pipe.id).
+//
+// Data calls (write/read) return result<io_result, io_failure>: on success
+// io_result{result, transferred}, on failure an io_failure, which is an
+// iuc::failure (same error()/sys_error()) that also carries the call's
+// @result and @transferred, so that nothing is lost or sent twice:
+//
+//   write, io_mode::block    result = room left after the write
+//   write, io_mode::partial  result = transferred = bytes written
+//   write, io_mode::try_     result = transferred = the whole count
+//   read (raw), block        result = bytes still pending after the read
+//   read (raw), partial/try_ result = transferred = bytes read
+//   read (message pipe)      result = transferred = the message's length
+//   failure with try_ (EAGAIN, IUC_E_WRITE_NO_ROOM / IUC_E_READ_NO_DATA):
+//                            result = IUC_TRY_LOCKED or IUC_TRY_NOT_ENOUGH
+//   read failing with IUC_E_READ_BUFFER_TOO_SMALL (EMSGSIZE):
+//                            result = the next message's length (it stays
+//                            queued: read again with a buffer that big)
+//   failure part way (EINTR, EPIPE, EFAULT): transferred = bytes moved
 #ifndef IUC_PIPE_HPP
 #define IUC_PIPE_HPP
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "iuc/context.hpp"
 #include "iuc/error.hpp"
@@ -43,6 +67,44 @@ struct pipe_options {
 	std::uint8_t multiplier = 0;	// capacity = max(1, m) x 64 KiB
 	bool notify = true;		// send RECV_PIPE to the target
 	std::uint64_t size_hint = 0;
+};
+
+// How PIPE_WRITE / PIPE_READ wait.
+enum class io_mode : std::uint8_t {
+	block = IUC_IO_BLOCK,		// until the whole count went through
+	try_ = IUC_IO_TRY,		// the whole count now, or fail (EAGAIN)
+	partial = IUC_IO_PARTIAL,	// as much as possible now (raw pipes)
+};
+
+// A successful write or read: see the table at the top of this file.
+struct io_result {
+	std::uint64_t result = 0;	// what the specification returns
+	std::uint64_t transferred = 0;	// bytes this call moved
+};
+
+// A failed write or read: the failure, the call's @result and the bytes
+// it moved before it failed (see the top of this file).
+struct io_failure : failure {
+	std::uint64_t result = 0;
+	std::uint64_t transferred = 0;
+};
+
+using io_outcome = result<io_result, io_failure>;
+
+// The answer of PIPE_INFO.
+struct pipe_info {
+	std::uint8_t status = 0;	// IUC_PIPE_* bits
+	std::uint64_t capacity = 0;	// bytes
+	std::uint64_t room = 0;		// bytes free
+	pid_t creator_pid = 0;		// in the caller's PID namespace
+
+	bool opened() const noexcept { return status & IUC_PIPE_OPENED; }
+	bool message() const noexcept { return status & IUC_PIPE_MESSAGE; }
+	bool full() const noexcept { return status & IUC_PIPE_FULL; }
+	bool locked() const noexcept { return status & IUC_PIPE_LOCKED; }
+	bool write_pending() const noexcept { return status & IUC_PIPE_WRITE_PENDING; }
+	bool read_pending() const noexcept { return status & IUC_PIPE_READ_PENDING; }
+	bool is_sc() const noexcept { return status & IUC_PIPE_IS_SC; }
 };
 
 class pipe_end {
@@ -75,6 +137,27 @@ public:
 	std::uint64_t peer_id() const noexcept { return peer_id_; }
 	bool valid() const noexcept { return id_ != 0; }
 	explicit operator bool() const noexcept { return valid(); }
+
+	// PIPE_WRITE of @data to this SC.  On a message pipe @data is one
+	// message (at most IUC_MESSAGE_MAX bytes; io_mode::partial is
+	// refused).  An empty @data succeeds at once and writes nothing.
+	io_outcome write(std::span<const std::byte> data, io_mode mode = io_mode::block) const noexcept;
+	// PIPE_READ from this RC into @buf, at most @buf.size() bytes: raw
+	// pipe, block waits for all of them, try_ takes all of them or fails,
+	// partial takes what is pending (possibly 0); message pipe, one whole
+	// message.  An empty @buf is refused (errc::invalid_arg, no call):
+	// the kernel would take a count of 0 as "the pipe's capacity".  At
+	// most 4 GiB - 1 per call (the count is 32-bit): a larger @buf is
+	// used up to that size.
+	io_outcome read(std::span<std::byte> buf, io_mode mode = io_mode::block) const noexcept;
+	// PIPE_INFO.
+	result<pipe_info> info() const noexcept;
+	// SEND_PIPE: move this end to process @target, which gets RECV_PIPE
+	// unless !@notify.  Returns @target's new identifier for it; this
+	// pipe_end is empty afterwards (it neither names nor closes the pipe
+	// any more: the receiver is its holder now).  On failure nothing
+	// moved and this pipe_end still owns the end.
+	result<std::uint64_t> send(pid_t target, bool notify = true) noexcept;
 
 	// CLOSE_PIPE.  The pipe_end is empty afterwards whatever the result
 	// (IUC_E_CLOSE_PEER_TERMINATED: closed all the same).  An empty

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "iuc/memory.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <limits>
+
+#include "call.hpp"
+
+namespace iuc {
+
+namespace {
+
+// MEM_SHARING_INFO through the context's fd (what the handles keep).
+result<sharing_info> info_by_fd(int fd, std::uint64_t segment) noexcept
+{
+	iuc_mem_sharing_info a{};
+
+	a.segment = segment;
+	if (auto r = detail::call(fd, IUC_IOC_MEM_SHARING_INFO, a); !r)
+		return r.fail();
+	return sharing_info{
+		.sharer_pid = static_cast<pid_t>(a.sharer_pid),
+		.receiver_pid = static_cast<pid_t>(a.receiver_pid),
+		.sharer_addr = static_cast<std::uintptr_t>(a.sharer_addr),
+		.receiver_addr = static_cast<std::uintptr_t>(a.receiver_addr),
+		.length = a.length,
+		.command = a.command,
+		.mode = static_cast<share_mode>(a.mode),
+		.access = static_cast<mem_access>(a.access),
+	};
+}
+
+}  // namespace
+
+result<sharing_info> mem_sharing_info(const context& ctx, std::uint64_t segment) noexcept
+{
+	return info_by_fd(ctx.fd(), segment);
+}
+
+// ---- the sharer ----------------------------------------------------------
+
+result<sharing_info> segment::info() const noexcept
+{
+	return info_by_fd(fd_, id_);
+}
+
+result<void> segment::unshare() noexcept
+{
+	if (!id_)
+		return {};
+	iuc_unshare_mem a{};
+
+	a.segment = id_;
+	auto r = detail::call(fd_, IUC_IOC_UNSHARE_MEM, a);
+	if (!r && r.error() == spec_error(IUC_E_UNSHARE_EXCLUSIVE))
+		return r;	// nothing happened: still ours, as it was
+	id_ = 0;
+	return r;
+}
+
+void segment::reset() noexcept
+{
+	if (id_ && mode_ == share_mode::mutual)
+		(void)unshare();
+	id_ = 0;
+}
+
+result<segment> share_mem(const context& ctx, pid_t target, std::span<std::byte> range,
+			  const share_options& o) noexcept
+{
+	iuc_share_mem a{};
+
+	a.target_pid = static_cast<std::uint64_t>(target);
+	a.addr = reinterpret_cast<std::uintptr_t>(range.data());
+	a.length = range.size();
+	a.command = o.command;
+	a.notify = o.notify ? IUC_NOTIFY : IUC_NOTIFY_SKIP;
+	a.mode = static_cast<std::uint8_t>(o.mode);
+	a.access = static_cast<std::uint8_t>(o.access);
+	if (auto r = detail::call(ctx.fd(), IUC_IOC_SHARE_MEM, a); !r)
+		return r.fail();
+	return segment(ctx, a.segment, o.mode);
+}
+
+// ---- the receiver --------------------------------------------------------
+
+result<mapping> mapping::adopt(const context& ctx, const iuc_signal& rec) noexcept
+{
+	const iuc_sig_recv_shared_mem& d = rec.data.recv_shared_mem;
+
+	if (rec.code != IUC_SIG_RECV_SHARED_MEM || !rec.object)
+		return failure::from_errno(EINVAL);
+	if (d.start)
+		return mapping(ctx, rec.object, reinterpret_cast<void*>(d.start),
+			       static_cast<std::size_t>(d.length));
+	// The kernel could not map it when the record was read: try again.
+	int prot = d.mode == IUC_SHARE_EXCLUSIVE ? PROT_READ | PROT_WRITE
+						 : mem_prot(static_cast<mem_access>(d.access));
+	return map(ctx, rec.object, static_cast<std::size_t>(d.length), prot);
+}
+
+result<mapping> mapping::map(const context& ctx, std::uint64_t id, std::size_t length,
+			     int prot) noexcept
+{
+	const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+
+	if (!id || id > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()) / page)
+		return failure::from_errno(EINVAL);
+	void* p = ::mmap(nullptr, length, prot, MAP_SHARED, ctx.fd(),
+			 static_cast<off_t>(id * page));
+	if (p == MAP_FAILED)
+		return failure::from_errno(errno);
+	return mapping(ctx, id, p, length);
+}
+
+result<sharing_info> mapping::info() const noexcept
+{
+	return info_by_fd(fd_, id_);
+}
+
+result<void> mapping::unmap() noexcept
+{
+	if (!id_)
+		return {};
+	iuc_mem_unmap a{};
+	std::byte* data = data_;
+	std::size_t size = size_;
+
+	a.segment = id_;
+	forget();
+	auto r = detail::call(fd_, IUC_IOC_MEM_UNMAP, a);
+	if (!r && r.error() == spec_error(IUC_E_UNMAP_UNKNOWN_SEGMENT) && data && size) {
+		// Revoked by its sharer: the segment is gone, the dead range
+		// (whose accesses raise SIGBUS) is still mapped here.
+		if (::munmap(data, size))
+			return failure::from_errno(errno);
+		return {};
+	}
+	return r;
+}
+
+}  // namespace iuc
