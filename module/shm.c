@@ -79,16 +79,6 @@ static void iuc_vm_flags_set(struct vm_area_struct *vma, vm_flags_t set,
 #endif
 }
 
-static long iuc_pin_pages(unsigned long start, unsigned long nr_pages,
-			  unsigned int gup_flags, struct page **pages)
-{
-#ifdef IUC_PIN_USER_PAGES_VMAS
-	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
-#else
-	return pin_user_pages(start, nr_pages, gup_flags, pages);
-#endif
-}
-
 /* ---- pin accounting ---------------------------------------------------- */
 
 static int iuc_account_pins(struct user_struct *user, unsigned long nr_pages)
@@ -477,39 +467,37 @@ static int iuc_range_check(struct mm_struct *mm, unsigned long start,
 	return 0;
 }
 
-/* How many pages GUP takes at a time in the exclusivity check. */
-#define IUC_GUP_BATCH	512
+/* Pages pin_user_pages_fast() takes at a time (its count is an int). */
+#define IUC_PIN_BATCH	BIT(20)
 
 /*
- * Exclusive sharing hands over pages nobody else may reach: refuse pages
- * that are pinned already (shared by another segment, registered with
- * io_uring or a device).  Uses seg->pages as scratch space.
+ * Check what was pinned, since the range was checked unlocked: private
+ * anonymous memory only, and for exclusive sharing no page that another
+ * pin can reach (a mutual segment, io_uring, a device).  Our pin counts
+ * GUP_PIN_COUNTING_BIAS on a small folio's refcount and one per page on a
+ * large folio's _pincount.
  */
-static int iuc_range_unpinned(struct iuc_segment *seg, unsigned long start,
-			      unsigned int gup_flags, u8 *code)
+static int iuc_pinned_check(struct iuc_segment *seg, u8 *code)
 {
-	unsigned long done = 0;
-	int n, i, ret = 0;
+	unsigned long i, n;
 
-	while (done < seg->nr_pages && !ret) {
-		n = get_user_pages_fast(start + (done << PAGE_SHIFT),
-					min_t(unsigned long, IUC_GUP_BATCH,
-					      seg->nr_pages - done),
-					gup_flags, seg->pages);
-		if (n <= 0) {
-			*code = IUC_E_UNMAPPED;
-			return n ? n : -EFAULT;
-		}
-		for (i = 0; i < n; i++) {
-			if (!ret && folio_maybe_dma_pinned(page_folio(seg->pages[i]))) {
-				*code = IUC_E_SHARE_NOT_PRIVATE_ANON;
-				ret = -EINVAL;
-			}
-			put_page(seg->pages[i]);
-		}
-		done += n;
+	*code = IUC_E_SHARE_NOT_PRIVATE_ANON;
+	for (i = 0; i < seg->nr_pages; i += n) {
+		struct folio *folio = page_folio(seg->pages[i]);
+
+		n = 1;
+		while (i + n < seg->nr_pages && page_folio(seg->pages[i + n]) == folio)
+			n++;
+		if (!folio_test_anon(folio))
+			return -EINVAL;
+		if (seg->mode != IUC_SHARE_EXCLUSIVE)
+			continue;
+		if (folio_test_large(folio) ?
+		    atomic_read(&folio->_pincount) > n :
+		    folio_ref_count(folio) >= 2 * GUP_PIN_COUNTING_BIAS)
+			return -EINVAL;
 	}
-	return ret;
+	return 0;
 }
 
 /*
@@ -521,8 +509,9 @@ static int iuc_segment_pin(struct iuc_segment *seg,
 {
 	struct mm_struct *mm = current->mm;
 	unsigned long start = a->addr, end = a->addr + a->length;
+	unsigned long pinned = 0;
 	unsigned int gup_flags;
-	long pinned = 0, n;
+	long n;
 	int ret;
 
 	/* Check the range before spending anything on it. */
@@ -549,24 +538,11 @@ static int iuc_segment_pin(struct iuc_segment *seg,
 	if (!seg->pages)
 		goto out_uncharge;
 
-	if (a->mode == IUC_SHARE_EXCLUSIVE) {
-		ret = iuc_range_unpinned(seg, start, gup_flags, code);
-		if (ret)
-			goto out_free;
-	}
-
-	*code = IUC_E_INTERRUPTED;
-	ret = -EINTR;
-	if (mmap_read_lock_killable(mm))
-		goto out_free;
-	/* Again: the range may have changed while it was unlocked. */
-	ret = iuc_range_check(mm, start, end, &gup_flags, code);
-	if (ret)
-		goto out_unlock;
 	while (pinned < seg->nr_pages) {
-		n = iuc_pin_pages(start + (pinned << PAGE_SHIFT),
-				  seg->nr_pages - pinned,
-				  gup_flags | FOLL_LONGTERM, seg->pages + pinned);
+		n = pin_user_pages_fast(start + (pinned << PAGE_SHIFT),
+					min(seg->nr_pages - pinned, IUC_PIN_BATCH),
+					gup_flags | FOLL_LONGTERM,
+					seg->pages + pinned);
 		if (n <= 0) {
 			ret = n ? n : -EFAULT;
 			*code = ret == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY : IUC_E_UNMAPPED;
@@ -574,14 +550,13 @@ static int iuc_segment_pin(struct iuc_segment *seg,
 		}
 		pinned += n;
 	}
-	mmap_read_unlock(mm);
+	ret = iuc_pinned_check(seg, code);
+	if (ret)
+		goto out_unpin;
 	return 0;
 
 out_unpin:
 	unpin_user_pages(seg->pages, pinned);
-out_unlock:
-	mmap_read_unlock(mm);
-out_free:
 	kvfree(seg->pages);
 	seg->pages = NULL;
 out_uncharge:
