@@ -215,10 +215,13 @@ static bool iuc_end_detach(struct iuc_context *ctx, struct iuc_pipe_end *end,
  */
 static struct iuc_pipe_end *iuc_end_lookup(struct iuc_context *ctx, u64 id)
 {
+	XA_STATE(xas, &ctx->ends, id);
 	struct iuc_pipe_end *end;
 
 	rcu_read_lock();
-	end = xa_load(&ctx->ends, id);
+	do {
+		end = xas_load(&xas);
+	} while (xas_retry(&xas, end));
 	if (end && !refcount_inc_not_zero(&end->pipe->ref))
 		end = NULL;
 	rcu_read_unlock();
