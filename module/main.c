@@ -11,6 +11,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/fs.h>
+#ifdef IUC_HAVE_IO_URING_CMD_H
+#include <linux/io_uring/cmd.h>
+#else
+#include <linux/io_uring.h>
+#endif
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/poll.h>
@@ -238,6 +243,32 @@ static __poll_t iuc_poll(struct file *file, struct poll_table_struct *wait)
 	return iuc_context_poll(ctx, file, wait);
 }
 
+/* The command area of an IORING_OP_URING_CMD submission. */
+static const void *iuc_uring_cmd_payload(struct io_uring_cmd *ioucmd)
+{
+#ifdef IUC_HAVE_IO_URING_CMD_H
+	return io_uring_sqe_cmd(ioucmd->sqe);
+#else
+	return ioucmd->cmd;
+#endif
+}
+
+/*
+ * io_uring: IORING_OP_URING_CMD with cmd_op = an IUC_IOC_* command and the
+ * first 8 bytes of the command area = the address of its argument struct;
+ * the completion's res is the call's 0 or -errno, the struct is updated as
+ * by ioctl(2).  Calls may block, so they run from io_uring's workers, which
+ * are threads of the submitting process: the owner check holds for them.
+ */
+static int iuc_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	const __u64 *arg = iuc_uring_cmd_payload(ioucmd);
+
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		return -EAGAIN;
+	return iuc_ioctl(ioucmd->file, ioucmd->cmd_op, READ_ONCE(*arg));
+}
+
 /* The receiver maps a shared memory segment: offset = id << PAGE_SHIFT. */
 static int iuc_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -256,6 +287,7 @@ static const struct file_operations iuc_fops = {
 	.poll		= iuc_poll,
 	.mmap		= iuc_mmap,
 	.unlocked_ioctl	= iuc_ioctl,
+	.uring_cmd	= iuc_uring_cmd,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };

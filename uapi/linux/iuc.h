@@ -26,6 +26,11 @@
  *
  * Reserved fields (flags and __pad*) must be zero: EINVAL, IUC_E_INVALID_ARG.
  * Fields marked "out" are ignored on input, so a struct can be reused.
+ *
+ * io_uring: IORING_OP_URING_CMD on the fd, cmd_op = the IUC_IOC_* command,
+ * the first 8 bytes of the command area = the address of the argument
+ * struct.  The completion's res is 0 or -errno; the struct is updated as
+ * by ioctl(2).
  */
 #ifndef _UAPI_LINUX_IUC_H
 #define _UAPI_LINUX_IUC_H

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IUC calls submitted through io_uring (IORING_OP_URING_CMD, with liburing):
+ * cmd_op is the IUC_IOC_* command, the first 8 bytes of the command area
+ * the address of the argument struct; the completion carries 0 or -errno.
+ * A blocking PIPE_READ waits in io_uring instead of in a thread of ours.
+ */
+#include <liburing.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "iuc_test_util.h"
+
+/* Queue one IUC call on @ring: 0, or -EBUSY when the ring is full. */
+static int prep_iuc_cmd(struct io_uring *ring, int fd, unsigned int cmd,
+			void *args, __u64 user_data)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	__u64 addr = (uintptr_t)args;
+
+	if (!sqe)
+		return -EBUSY;
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = cmd;
+	memcpy(sqe->cmd, &addr, sizeof(addr));
+	sqe->user_data = user_data;
+	return 0;
+}
+
+/* The next completion, waiting at most 10 s. */
+static int wait_cqe(struct io_uring *ring, __u64 *user_data, int *res)
+{
+	struct __kernel_timespec ts = { .tv_sec = 10 };
+	struct io_uring_cqe *cqe;
+	int ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+
+	if (ret)
+		return ret;
+	*user_data = cqe->user_data;
+	*res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return 0;
+}
+
+FIXTURE(uring) {
+	struct io_uring ring;
+	int fd;
+	__u64 sc, rc;
+};
+
+FIXTURE_SETUP(uring)
+{
+	struct iuc_open_pipe op = { 0 };
+
+	self->fd = iuc_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, io_uring_queue_init(8, &self->ring, 0));
+	op.target_pid = getpid();	/* both ends here */
+	op.notify = IUC_NOTIFY_SKIP;
+	ASSERT_EQ(0, iuc_ioctl(self->fd, IUC_IOC_OPEN_PIPE, &op));
+	self->sc = op.id;
+	self->rc = op.peer_id;
+}
+
+FIXTURE_TEARDOWN(uring)
+{
+	io_uring_queue_exit(&self->ring);
+	close(self->fd);
+}
+
+/* A blocking read completes when a write brings the data. */
+TEST_F(uring, blocking_read_completes_on_write)
+{
+	struct iuc_pipe_read rd = { 0 };
+	struct iuc_pipe_write wr = { 0 };
+	struct iuc_pipe_info info = { 0 };
+	char buf[8] = { 0 };
+	__u64 ud;
+	int res;
+
+	rd.id = self->rc;
+	rd.buf = (uintptr_t)buf;
+	rd.count = 5;
+	rd.mode = IUC_IO_BLOCK;
+	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd, IUC_IOC_PIPE_READ, &rd, 1));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+
+	/* The read is pending in the kernel: PIPE_INFO shows a waiting reader. */
+	info.id = self->sc;
+	for (int i = 0; i < 100000; i++) {
+		ASSERT_EQ(0, iuc_ioctl(self->fd, IUC_IOC_PIPE_INFO, &info));
+		if (info.status & IUC_PIPE_READ_PENDING)
+			break;
+		usleep(100);
+	}
+	ASSERT_TRUE(info.status & IUC_PIPE_READ_PENDING);
+
+	wr.id = self->sc;
+	wr.buf = (uintptr_t)"hello";
+	wr.count = 5;
+	ASSERT_EQ(0, iuc_ioctl(self->fd, IUC_IOC_PIPE_WRITE, &wr));
+
+	ASSERT_EQ(0, wait_cqe(&self->ring, &ud, &res));
+	EXPECT_EQ(1, ud);
+	EXPECT_EQ(0, res);
+	EXPECT_EQ(IUC_E_NONE, rd.error);
+	EXPECT_EQ(5, rd.transferred);
+	EXPECT_EQ(0, rd.result);	/* nothing left pending */
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+}
+
+/* Writes go through the ring too, and errors arrive as -errno + spec code. */
+TEST_F(uring, write_and_errors)
+{
+	struct iuc_pipe_write wr = { 0 }, bad = { 0 };
+	struct iuc_pipe_read rd = { 0 };
+	struct iuc_ready r = { 0 };
+	char buf[16];
+	__u64 ud;
+	int res;
+
+	wr.id = self->sc;
+	wr.buf = (uintptr_t)"ring";
+	wr.count = 4;
+	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd, IUC_IOC_PIPE_WRITE, &wr, 2));
+	bad.id = 4242;			/* no such SC */
+	bad.buf = (uintptr_t)"x";
+	bad.count = 1;
+	bad.error = ERR_SENTINEL;
+	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd, IUC_IOC_PIPE_WRITE, &bad, 3));
+	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd,
+		     _IOWR(IUC_IOC_MAGIC, 0x05, struct iuc_ready), &r, 4));
+	ASSERT_EQ(3, io_uring_submit(&self->ring));
+
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, wait_cqe(&self->ring, &ud, &res));
+		if (ud == 2) {
+			EXPECT_EQ(0, res);
+			EXPECT_EQ(4, wr.transferred);
+		} else if (ud == 3) {
+			EXPECT_EQ(-EBADF, res);
+			EXPECT_EQ(IUC_E_WRITE_UNKNOWN_SC, bad.error);
+		} else {
+			EXPECT_EQ(4, ud);
+			EXPECT_EQ(-ENOTTY, res);
+		}
+	}
+
+	rd.id = self->rc;
+	rd.buf = (uintptr_t)buf;
+	rd.count = 4;
+	rd.mode = IUC_IO_TRY;
+	ASSERT_EQ(0, iuc_ioctl(self->fd, IUC_IOC_PIPE_READ, &rd));
+	EXPECT_EQ(0, memcmp(buf, "ring", 4));
+}
+
+/* A forked child's ring is refused like its ioctls: the fd is not its own. */
+TEST_F(uring, other_process_refused)
+{
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct iuc_pipe_write wr = { .id = self->sc, .count = 1,
+					     .buf = (uintptr_t)"x" };
+		struct io_uring ring;
+		__u64 ud;
+		int res;
+
+		if (io_uring_queue_init(4, &ring, 0))
+			_exit(10);
+		if (prep_iuc_cmd(&ring, self->fd, IUC_IOC_PIPE_WRITE, &wr, 5) ||
+		    io_uring_submit(&ring) != 1 || wait_cqe(&ring, &ud, &res))
+			_exit(11);
+		_exit(res == -EBADFD && wr.error == IUC_E_NOT_OWNER ? 0 : 12);
+	}
+	EXPECT_EQ(0, wait_child(pid, true));
+}
+
+TEST_HARNESS_MAIN
