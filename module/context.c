@@ -374,18 +374,38 @@ static void iuc_event_raise(struct iuc_context *ctx, struct iuc_event *ev)
 }
 
 /*
+ * May an event of @code and @kind enter @ctx's queue?  0 (a bounded event
+ * then counts from now on), -ESRCH when the context has ended, -ENOENT when
+ * the code is not handled (reserved events were checked already), -EAGAIN
+ * when the queue is full (closing and reserved events always fit).
+ */
+static int iuc_queue_admit(struct iuc_context *ctx, u8 code,
+			   enum iuc_event_kind kind)
+{
+	lockdep_assert_held(&ctx->lock);
+	if (ctx->dead)
+		return -ESRCH;
+	if (kind != IUC_EV_RESERVED && ctx->handler[code] == IUC_HANDLER_NONE)
+		return -ENOENT;
+	if (kind == IUC_EV_BOUNDED) {
+		if (ctx->nr_queued >= READ_ONCE(iuc_max_queued_signals))
+			return -EAGAIN;
+		ctx->nr_queued++;
+	}
+	return 0;
+}
+
+/*
  * Queue @ev in @ctx, which takes it over whatever the result.
  * Returns 0 when queued, or when dropped because the code is not handled
  * and @require_handler is false (a signal without handler is ignored);
- * -ENOENT when not handled and @require_handler; -EAGAIN when the queue is
- * full (closing and reserved events always fit); -ESRCH when the context
- * has ended.
+ * otherwise the refusal of iuc_queue_admit().
  */
 int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 		   struct iuc_context *cause, bool require_handler)
 {
 	struct task_struct *task;
-	int ret = 0;
+	int ret;
 
 	rcu_read_lock();
 	task = pid_task(ctx->pid, PIDTYPE_TGID);
@@ -394,23 +414,16 @@ int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 	rcu_read_unlock();
 
 	spin_lock(&ctx->lock);
-	if (ctx->dead) {
-		ret = -ESRCH;
-	} else if (ev->kind != IUC_EV_RESERVED &&
-		   ctx->handler[ev->sig.code] == IUC_HANDLER_NONE) {
-		ret = require_handler ? -ENOENT : 0;
-	} else if (ev->kind == IUC_EV_BOUNDED &&
-		   ctx->nr_queued >= READ_ONCE(iuc_max_queued_signals)) {
-		ret = -EAGAIN;
-	} else {
+	ret = iuc_queue_admit(ctx, ev->sig.code, ev->kind);
+	if (!ret) {
 		list_add_tail(&ev->node, &ctx->queue);
-		if (ev->kind == IUC_EV_BOUNDED)
-			ctx->nr_queued++;
 		trace_iuc_signal_queue(pid_nr(ctx->pid), ev->sig.code,
 				       ev->sig.object, ctx->ready);
 		if (ctx->ready)
 			iuc_event_raise(ctx, ev);
 		ev = NULL;
+	} else if (ret == -ENOENT && !require_handler) {
+		ret = 0;
 	}
 	spin_unlock(&ctx->lock);
 
@@ -423,22 +436,15 @@ int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 
 /*
  * Make sure a later iuc_event_post() of an IUC_EV_RESERVED event of @code
- * will be queued: the checks of iuc_event_post(), made before a step that
- * cannot be undone.  Returns 0, -ENOENT, -EAGAIN or -ESRCH as it does.
+ * will be queued: the admission of a bounded event, made before a step
+ * that cannot be undone.  Returns 0 or the refusal of iuc_queue_admit().
  */
 int iuc_event_reserve(struct iuc_context *ctx, u8 code)
 {
-	int ret = 0;
+	int ret;
 
 	spin_lock(&ctx->lock);
-	if (ctx->dead)
-		ret = -ESRCH;
-	else if (ctx->handler[code] == IUC_HANDLER_NONE)
-		ret = -ENOENT;
-	else if (ctx->nr_queued >= READ_ONCE(iuc_max_queued_signals))
-		ret = -EAGAIN;
-	else
-		ctx->nr_queued++;
+	ret = iuc_queue_admit(ctx, code, IUC_EV_BOUNDED);
 	spin_unlock(&ctx->lock);
 	return ret;
 }

@@ -176,4 +176,18 @@ static inline long iuc_fail(void *args, u8 code, long err)
 	return err;
 }
 
+/*
+ * The spec code for a refusal of iuc_event_post() or iuc_event_reserve():
+ * @no_handler (-ENOENT), the queue is full (-EAGAIN), or @gone (-ESRCH:
+ * the target ended).
+ */
+static inline u8 iuc_post_error(int err, u8 no_handler, u8 gone)
+{
+	if (err == -ENOENT)
+		return no_handler;
+	if (err == -EAGAIN)
+		return IUC_E_QUEUE_FULL;
+	return gone;
+}
+
 #endif /* _IUC_INTERNAL_H */

@@ -411,14 +411,11 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	mutex_unlock(&target->ends_lock);
 	iuc_event_free(ev);
 	ev = NULL;
-	if (ret == -ENOENT)
-		iuc_fail(a, IUC_E_OPEN_NO_HANDLER, ret);
-	else if (ret == -EAGAIN)
-		iuc_fail(a, IUC_E_QUEUE_FULL, ret);
-	else if (ret)
-		iuc_fail(a, IUC_E_OPEN_NO_SUCH_PID, ret);
-	if (ret)
+	if (ret) {
+		iuc_fail(a, iuc_post_error(ret, IUC_E_OPEN_NO_HANDLER,
+					   IUC_E_OPEN_NO_SUCH_PID), ret);
 		goto out_theirs;
+	}
 
 	trace_iuc_pipe_open(task_tgid_nr(current), pid_nr(target->pid), a->id,
 			    a->peer_id, pipe->capacity, pipe->mode);
@@ -576,10 +573,9 @@ long iuc_send_pipe(struct iuc_context *ctx, void *args)
 
 	if (ret) {
 		iuc_end_detach(target, end, a->peer_id);
-		iuc_fail(a, ret == -ENOENT ? IUC_E_SEND_NO_HANDLER :
-			 ret == -EAGAIN ? IUC_E_QUEUE_FULL :
-			 ret == -EBADF ? IUC_E_SEND_UNKNOWN_ID :
-			 IUC_E_SEND_NO_SUCH_PID, ret);
+		iuc_fail(a, ret == -EBADF ? IUC_E_SEND_UNKNOWN_ID :
+			 iuc_post_error(ret, IUC_E_SEND_NO_HANDLER,
+					IUC_E_SEND_NO_SUCH_PID), ret);
 		a->peer_id = 0;
 	} else {
 		iuc_end_detach(ctx, end, old_id);

@@ -320,6 +320,12 @@ void iuc_segment_map_record(struct file *file, struct iuc_event *ev)
 		d->start = addr;
 }
 
+/* Is @vma a mapping of @seg (whole, or a part split off by munmap)? */
+static bool iuc_vma_maps(struct vm_area_struct *vma, struct iuc_segment *seg)
+{
+	return vma->vm_ops == &iuc_segment_vm_ops && vma->vm_private_data == seg;
+}
+
 /* Zap every mapping of @seg in the receiver.  @seg is revoked already. */
 static void iuc_segment_zap(struct iuc_segment *seg, struct mm_struct *mm)
 {
@@ -328,8 +334,7 @@ static void iuc_segment_zap(struct iuc_segment *seg, struct mm_struct *mm)
 	VMA_ITERATOR(vmi, mm, 0);
 	mmap_read_lock(mm);
 	for_each_vma(vmi, vma)
-		if (vma->vm_ops == &iuc_segment_vm_ops &&
-		    vma->vm_private_data == seg)
+		if (iuc_vma_maps(vma, seg))
 			zap_vma_ptes(vma, vma->vm_start,
 				     vma->vm_end - vma->vm_start);
 	mmap_read_unlock(mm);
@@ -702,9 +707,8 @@ long iuc_share_mem(struct iuc_context *ctx, void *args)
 	if (ev) {
 		ret = iuc_event_reserve(target, IUC_SIG_RECV_SHARED_MEM);
 		if (ret) {
-			iuc_fail(a, ret == -ENOENT ? IUC_E_SHARE_NO_HANDLER :
-				 ret == -EAGAIN ? IUC_E_QUEUE_FULL :
-				 IUC_E_SHARE_NO_SUCH_PID, ret);
+			iuc_fail(a, iuc_post_error(ret, IUC_E_SHARE_NO_HANDLER,
+						   IUC_E_SHARE_NO_SUCH_PID), ret);
 			goto out_unlink;
 		}
 	}
@@ -779,8 +783,7 @@ static void iuc_segment_unmap_mine(struct iuc_segment *seg)
 		len = 0;
 		mmap_read_lock(mm);
 		for_each_vma(vmi, vma) {
-			if (vma->vm_ops == &iuc_segment_vm_ops &&
-			    vma->vm_private_data == seg) {
+			if (iuc_vma_maps(vma, seg)) {
 				start = vma->vm_start;
 				len = vma->vm_end - vma->vm_start;
 				break;
