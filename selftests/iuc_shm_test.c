@@ -1902,35 +1902,7 @@ TEST(exclusive_after_mutual_share)
 	close(fd);
 }
 
-/* ---- last: nothing stays pinned ---------------------------------------------------- */
-
-/*
- * Every test above ended with all its processes gone: every FOLL_PIN the
- * module took must have been released (after the asynchronous context
- * ends of exited processes).
- */
-FIXTURE(final) {
-	int unused;
-};
-
-FIXTURE_SETUP(final)
-{
-	self->unused = 0;
-}
-
-FIXTURE_TEARDOWN(final)
-{
-}
-
-/* (In a fixture registered last: the harness runs "global" tests first.) */
-TEST_F(final, pins_balanced)
-{
-	long long acq, rel;
-	int ret = wait_pins_balanced(TIMEOUT_MS, &acq, &rel);
-
-	EXPECT_EQ(0, ret) TH_LOG("nr_foll_pin_acquired %lld, nr_foll_pin_released %lld",
-				 acq, rel);
-	EXPECT_LT(0, acq);
-}
+/* Last: nothing stays pinned. */
+IUC_SHM_TEST_PINS_BALANCED_LAST()
 
 TEST_HARNESS_MAIN

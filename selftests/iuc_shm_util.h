@@ -1068,4 +1068,31 @@ static inline int mp_kill(struct mpeer *p)
 	return mp_stop(p);
 }
 
+/*
+ * Expands to the last test of a file: every FOLL_PIN the module took for
+ * the tests above (whose processes have all ended) was released.  A macro
+ * placed at the end, in a fixture: the harness runs "global" tests first
+ * and registers tests in the order they are defined.
+ */
+#define IUC_SHM_TEST_PINS_BALANCED_LAST()					\
+FIXTURE(final) {							\
+	int unused;							\
+};									\
+FIXTURE_SETUP(final)							\
+{									\
+	self->unused = 0;						\
+}									\
+FIXTURE_TEARDOWN(final)							\
+{									\
+}									\
+TEST_F(final, pins_balanced)						\
+{									\
+	long long acq, rel;						\
+	int ret = wait_pins_balanced(TIMEOUT_MS, &acq, &rel);		\
+									\
+	EXPECT_EQ(0, ret) TH_LOG("nr_foll_pin_acquired %lld, "		\
+				 "nr_foll_pin_released %lld", acq, rel); \
+	EXPECT_LT(0, acq);						\
+}
+
 #endif /* IUC_SHM_UTIL_H */
