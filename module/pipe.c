@@ -602,7 +602,11 @@ static int iuc_pipe_alloc_buffer(struct iuc_pipe *pipe)
 	return pipe->buf ? 0 : -ENOMEM;
 }
 
-/* Make room for one more message length.  Under io_lock. */
+/*
+ * Make room in the ring for one more message length, right before it is
+ * stored: whoever held io_lock meanwhile may have used the room seen
+ * before.  Under io_lock.
+ */
 static int iuc_pipe_reserve_msg(struct iuc_pipe *pipe)
 {
 	struct mem_cgroup *old;
@@ -625,12 +629,17 @@ static int iuc_pipe_reserve_msg(struct iuc_pipe *pipe)
 	return 0;
 }
 
-/* Append @n bytes from @src behind the pending data.  Under io_lock. */
-static int iuc_pipe_copy_in(struct iuc_pipe *pipe, const char __user *src, u64 n)
+/*
+ * Copy up to @n bytes from @src behind the pending data, never more than
+ * the room: @used stays within @capacity and @head + @used wraps at most
+ * once.  Returns the count copied or -EFAULT.  Under io_lock.
+ */
+static long iuc_pipe_copy_in(struct iuc_pipe *pipe, const char __user *src, u64 n)
 {
 	u64 tail = pipe->head + pipe->used;
 	u64 first;
 
+	n = min(n, pipe->capacity - pipe->used);
 	if (tail >= pipe->capacity)
 		tail -= pipe->capacity;
 	first = min(n, pipe->capacity - tail);
@@ -639,14 +648,20 @@ static int iuc_pipe_copy_in(struct iuc_pipe *pipe, const char __user *src, u64 n
 	if (n > first && copy_from_user(pipe->buf, src + first, n - first))
 		return -EFAULT;
 	WRITE_ONCE(pipe->used, pipe->used + n);
-	return 0;
+	return n;
 }
 
-/* Take @n bytes of pending data out to @dst.  Under io_lock. */
-static int iuc_pipe_copy_out(struct iuc_pipe *pipe, char __user *dst, u64 n)
+/*
+ * Take up to @n pending bytes out to @dst, never more than are pending:
+ * @used can not wrap, and no byte that was not written is copied out.
+ * Returns the count copied or -EFAULT.  Under io_lock.
+ */
+static long iuc_pipe_copy_out(struct iuc_pipe *pipe, char __user *dst, u64 n)
 {
-	u64 first = min(n, pipe->capacity - pipe->head);
+	u64 first;
 
+	n = min(n, pipe->used);
+	first = min(n, pipe->capacity - pipe->head);
 	if (copy_to_user(dst, pipe->buf + pipe->head, first))
 		return -EFAULT;
 	if (n > first && copy_to_user(dst + first, pipe->buf, n - first))
@@ -655,7 +670,28 @@ static int iuc_pipe_copy_out(struct iuc_pipe *pipe, char __user *dst, u64 n)
 	if (pipe->head >= pipe->capacity)
 		pipe->head -= pipe->capacity;
 	WRITE_ONCE(pipe->used, pipe->used - n);
-	return 0;
+	return n;
+}
+
+/*
+ * Append @n bytes from @src, as one message on a message pipe.  The
+ * caller saw room for them.  Returns the count written, -EFAULT or
+ * -ENOMEM.  Under io_lock.
+ */
+static long iuc_pipe_append(struct iuc_pipe *pipe, const char __user *src, u64 n)
+{
+	long ret;
+
+	if (pipe->mode != IUC_PIPE_MODE_MESSAGE)
+		return iuc_pipe_copy_in(pipe, src, n);
+	ret = iuc_pipe_reserve_msg(pipe);
+	if (!ret)
+		ret = iuc_pipe_copy_in(pipe, src, n);
+	if (ret <= 0)
+		return ret;
+	pipe->msg_len[(pipe->msg_head + pipe->msg_count) % pipe->msg_cap] = ret;
+	pipe->msg_count++;
+	return ret;
 }
 
 /*
@@ -711,12 +747,18 @@ static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 	return 0;
 }
 
+/* The spec code of a failed copy or append. */
+static u8 iuc_pipe_copy_error(long err)
+{
+	return err == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY : IUC_E_UNMAPPED;
+}
+
 static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 {
 	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
 	const char __user *src = u64_to_user_ptr(a->buf);
-	u64 need, n;
-	long ret;
+	long ret, n;
+	u64 need;
 
 	if (message && a->count > IUC_MESSAGE_MAX)
 		return iuc_fail(a, IUC_E_WRITE_MESSAGE_TOO_LONG, -EMSGSIZE);
@@ -738,8 +780,6 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 	if (ret)
 		return iuc_fail(a, IUC_E_INTERRUPTED, ret);
 	ret = iuc_pipe_alloc_buffer(pipe);
-	if (!ret && message)
-		ret = iuc_pipe_reserve_msg(pipe);
 	if (ret) {
 		mutex_unlock(&pipe->io_lock);
 		return iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
@@ -756,16 +796,15 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 		    a->mode == IUC_IO_PARTIAL) {
 			n = min(pipe->capacity - pipe->used,
 				a->count - a->transferred);
-			if (n && iuc_pipe_copy_in(pipe, src + a->transferred, n)) {
-				ret = iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
-				break;
-			}
-			if (n && message)
-				pipe->msg_len[(pipe->msg_head + pipe->msg_count++) %
-					      pipe->msg_cap] = n;
-			a->transferred += n;
-			if (n)
+			if (n) {
+				n = iuc_pipe_append(pipe, src + a->transferred, n);
+				if (n < 0) {
+					ret = iuc_fail(a, iuc_pipe_copy_error(n), n);
+					break;
+				}
+				a->transferred += n;
 				iuc_pipe_wake(&pipe->rd_wait);
+			}
 			if (a->transferred == a->count || a->mode != IUC_IO_BLOCK)
 				break;
 			continue;
@@ -790,15 +829,17 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 static long iuc_pipe_read_message(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 {
 	u32 len = pipe->msg_len[pipe->msg_head];
+	long n;
 
 	a->result = len;
 	if (a->count && len > a->count)
 		return iuc_fail(a, IUC_E_READ_BUFFER_TOO_SMALL, -EMSGSIZE);
-	if (iuc_pipe_copy_out(pipe, u64_to_user_ptr(a->buf), len))
-		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+	n = iuc_pipe_copy_out(pipe, u64_to_user_ptr(a->buf), len);
+	if (n < 0)
+		return iuc_fail(a, IUC_E_UNMAPPED, n);
 	pipe->msg_head = (pipe->msg_head + 1) % pipe->msg_cap;
 	pipe->msg_count--;
-	a->transferred = len;
+	a->transferred = n;
 	return 0;
 }
 
@@ -806,8 +847,7 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 {
 	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
 	char __user *dst = u64_to_user_ptr(a->buf);
-	u64 n;
-	long ret;
+	long ret, n;
 
 	if (message && a->mode == IUC_IO_PARTIAL)
 		return iuc_fail(a, IUC_E_READ_MESSAGE_PARTIAL, -EINVAL);
@@ -831,10 +871,10 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 		}
 		if (!message && pipe->used &&
 		    !(a->mode == IUC_IO_TRY && pipe->used < a->count)) {
-			n = a->count ? min_t(u64, pipe->used,
-					     a->count - a->transferred) : pipe->used;
-			if (iuc_pipe_copy_out(pipe, dst + a->transferred, n)) {
-				ret = iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+			n = a->count ? a->count - a->transferred : pipe->used;
+			n = iuc_pipe_copy_out(pipe, dst + a->transferred, n);
+			if (n < 0) {
+				ret = iuc_fail(a, IUC_E_UNMAPPED, n);
 				break;
 			}
 			a->transferred += n;
