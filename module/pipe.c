@@ -53,14 +53,23 @@ struct iuc_pipe {
 	u8			closing_type;	/* IUC_CLOSED_*, once closed */
 
 	/*
-	 * @io_lock is the specification's pipe lock: one write or read at a
-	 * time, held across its copy.  It protects the buffer and the
-	 * message lengths; @used is also read locklessly by waiters.
+	 * The specification's pipe lock, one per side: a write holds @wr_lock
+	 * for its whole length, waits for room included, so that its bytes
+	 * stay contiguous against other writers; a read holds @rd_lock alike.
+	 * A writer waiting for room holds nothing a reader needs, so a write
+	 * longer than the capacity still ends.  Both nest outside @io_lock.
+	 */
+	struct mutex		wr_lock;	/* writes: see above */
+	struct mutex		rd_lock;	/* reads: see above */
+	/*
+	 * @io_lock protects the buffer, @head, @used and the message lengths,
+	 * and is held across each copy in or out; @used is also read
+	 * locklessly by waiters and PIPE_INFO.
 	 */
 	struct mutex		io_lock;
 	char			*buf;		/* @capacity bytes, allocated at first write */
-	u64			head;		/* offset of the oldest byte */
-	u64			used;		/* pending bytes */
+	u64			head;		/* offset of the oldest byte, < @capacity */
+	u64			used;		/* pending bytes, <= @capacity */
 	u32			*msg_len;	/* ring of message lengths */
 	u32			msg_cap;	/* its size, grown on demand */
 	u32			msg_head;
@@ -78,6 +87,19 @@ struct iuc_pipe {
 	u16			command;
 	u8			mode;
 };
+
+/*
+ * Would an IUC_IO_TRY call at @end find the pipe locked: a call of its
+ * side under way, or a copy of the other side's?
+ */
+static bool iuc_pipe_locked(struct iuc_pipe_end *end)
+{
+	struct iuc_pipe *pipe = end->pipe;
+	struct mutex *side = end->part == IUC_PART_SC ? &pipe->wr_lock :
+							&pipe->rd_lock;
+
+	return mutex_is_locked(side) || mutex_is_locked(&pipe->io_lock);
+}
 
 static void iuc_pipe_put(struct iuc_pipe *pipe)
 {
@@ -109,6 +131,8 @@ static struct iuc_pipe *iuc_pipe_alloc(const struct iuc_open_pipe *a)
 		return NULL;
 	refcount_set(&pipe->ref, 1);	/* the creating call's */
 	spin_lock_init(&pipe->lock);
+	mutex_init(&pipe->wr_lock);
+	mutex_init(&pipe->rd_lock);
 	mutex_init(&pipe->io_lock);
 	init_waitqueue_head(&pipe->rd_wait);
 	init_waitqueue_head(&pipe->wr_wait);
@@ -465,7 +489,7 @@ long iuc_pipe_info(struct iuc_context *ctx, void *args)
 		status |= IUC_PIPE_MESSAGE;
 	if (used == pipe->capacity)
 		status |= IUC_PIPE_FULL;
-	if (mutex_is_locked(&pipe->io_lock))
+	if (iuc_pipe_locked(end))
 		status |= IUC_PIPE_LOCKED;
 	if (atomic_read(&pipe->writers_waiting))
 		status |= IUC_PIPE_WRITE_PENDING;
@@ -718,19 +742,38 @@ static bool iuc_pipe_has_data(struct iuc_pipe *pipe, u64 need)
 }
 
 /*
- * Take the pipe lock for a call in @mode: IUC_IO_TRY does not wait.
- * Returns 0, -EAGAIN (locked) or -EINTR.
+ * Take the lock of one side, @side (wr_lock or rd_lock), then io_lock,
+ * for a call in @mode: IUC_IO_TRY waits for neither.  Returns 0, -EAGAIN
+ * (locked) or -EINTR.
  */
-static int iuc_pipe_lock(struct iuc_pipe *pipe, u8 mode)
+static int iuc_pipe_lock(struct iuc_pipe *pipe, struct mutex *side, u8 mode)
 {
-	if (mode == IUC_IO_TRY)
-		return mutex_trylock(&pipe->io_lock) ? 0 : -EAGAIN;
-	return mutex_lock_interruptible(&pipe->io_lock) ? -EINTR : 0;
+	if (mode == IUC_IO_TRY) {
+		if (!mutex_trylock(side))
+			return -EAGAIN;
+		if (mutex_trylock(&pipe->io_lock))
+			return 0;
+		mutex_unlock(side);
+		return -EAGAIN;
+	}
+	if (mutex_lock_interruptible(side))
+		return -EINTR;
+	if (!mutex_lock_interruptible(&pipe->io_lock))
+		return 0;
+	mutex_unlock(side);
+	return -EINTR;
+}
+
+static void iuc_pipe_unlock(struct iuc_pipe *pipe, struct mutex *side)
+{
+	mutex_unlock(&pipe->io_lock);
+	mutex_unlock(side);
 }
 
 /*
- * Wait, unlocked, until @ready(@pipe, @need) holds.  Returns 0 with the
- * pipe locked again, or -EINTR unlocked.
+ * Wait, with io_lock dropped and the side's lock kept, until
+ * @ready(@pipe, @need) holds.  Returns 0 with io_lock taken again, or
+ * -EINTR without it.
  */
 static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 			 atomic_t *waiting,
@@ -772,7 +815,7 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 	if (!access_ok(src, a->count))
 		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
 
-	ret = iuc_pipe_lock(pipe, a->mode);
+	ret = iuc_pipe_lock(pipe, &pipe->wr_lock, a->mode);
 	if (ret == -EAGAIN) {
 		a->result = IUC_TRY_LOCKED;
 		return iuc_fail(a, IUC_E_WRITE_NO_ROOM, ret);
@@ -781,8 +824,8 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 		return iuc_fail(a, IUC_E_INTERRUPTED, ret);
 	ret = iuc_pipe_alloc_buffer(pipe);
 	if (ret) {
-		mutex_unlock(&pipe->io_lock);
-		return iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
+		ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
+		goto out;
 	}
 
 	/* Messages go whole; raw data in pieces, unless IUC_IO_TRY. */
@@ -815,13 +858,16 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 			break;
 		}
 		if (iuc_pipe_wait(pipe, &pipe->wr_wait, &pipe->writers_waiting,
-				  iuc_pipe_has_room, need))
+				  iuc_pipe_has_room, need)) {
+			mutex_unlock(&pipe->wr_lock);
 			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
+		}
 	}
 	if (!ret)
 		a->result = a->mode == IUC_IO_BLOCK ?
 			pipe->capacity - pipe->used : a->transferred;
-	mutex_unlock(&pipe->io_lock);
+out:
+	iuc_pipe_unlock(pipe, &pipe->wr_lock);
 	return ret;
 }
 
@@ -854,7 +900,7 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 	if (a->count && !access_ok(dst, a->count))
 		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
 
-	ret = iuc_pipe_lock(pipe, a->mode);
+	ret = iuc_pipe_lock(pipe, &pipe->rd_lock, a->mode);
 	if (ret == -EAGAIN) {
 		a->result = IUC_TRY_LOCKED;
 		return iuc_fail(a, IUC_E_READ_NO_DATA, ret);
@@ -897,12 +943,14 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 			break;
 		}
 		if (iuc_pipe_wait(pipe, &pipe->rd_wait, &pipe->readers_waiting,
-				  iuc_pipe_has_data, 1))
+				  iuc_pipe_has_data, 1)) {
+			mutex_unlock(&pipe->rd_lock);
 			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
+		}
 	}
 	if (!ret && !message)
 		a->result = a->mode == IUC_IO_BLOCK ? pipe->used : a->transferred;
-	mutex_unlock(&pipe->io_lock);
+	iuc_pipe_unlock(pipe, &pipe->rd_lock);
 	return ret;
 }
 

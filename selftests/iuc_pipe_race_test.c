@@ -4,9 +4,15 @@
  *
  * - Message slots: writers that sleep for room must not take a message
  *   length slot before they hold the pipe again (a heap overwrite once).
+ * - The pipe lock: a blocking write (read) is contiguous against other
+ *   writers (readers), its waits for room (data) included; IUC_IO_TRY
+ *   calls of the same side answer "locked" meanwhile, the other side still
+ *   moves data.
  *
  * The races are ordered, not timed: a thread that must be waiting is
- * seen asleep in the kernel (/proc state, PIPE_INFO's WRITE_PENDING).
+ * seen asleep in the kernel (/proc state, PIPE_INFO's WRITE_PENDING /
+ * READ_PENDING), and the thread that must lose a race runs SCHED_IDLE on
+ * the one CPU every thread of the test shares.
  */
 #include "kselftest_harness.h"
 #include "iuc_pipe_util.h"
@@ -66,6 +72,36 @@ static int io_start(struct io_thread *t, int fd, uint64_t id, bool write,
 	while (!__atomic_load_n(&t->as.tid, __ATOMIC_SEQ_CST))
 		sched_yield();
 	return 0;
+}
+
+/*
+ * Let the call of @t run until it sleeps in the kernel or is done.  0 or
+ * -ETIMEDOUT.
+ */
+static int io_settle(struct io_thread *t)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!px_async_done(&t->as)) {
+		char st = race_thread_state(t->as.tid);
+
+		if (st == 'S' || st == 'D')
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > RACE_TIMEOUT_MS / 1000)
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+	return 0;
+}
+
+/* Make the thread of @t lose every race for the CPU it shares. */
+static int io_make_idle(struct io_thread *t)
+{
+	struct sched_param p = { 0 };
+
+	return sched_setscheduler(t->as.tid, SCHED_IDLE, &p) ? -errno : 0;
 }
 
 /* ---- message slots ----------------------------------------------------------- */
@@ -157,6 +193,211 @@ TEST(message_slot_taken_at_write)
 	for (int i = 0; i < 3; i++)
 		free(msg[i]);
 	free(buf);
+}
+
+/* ---- the pipe lock ------------------------------------------------------------ */
+
+#define LOCK_ROUNDS	3	/* each call moves 3 capacities */
+
+/*
+ * Are @a and @b, @n bytes each, the two streams @seed_a and @seed_b (from
+ * offset 0) in some order?
+ */
+static bool halves_are(const char *a, const char *b, uint64_t n,
+		       uint64_t seed_a, uint64_t seed_b)
+{
+	return (px_pat_check(a, n, seed_a, 0) == PX_NO_BAD &&
+		px_pat_check(b, n, seed_b, 0) == PX_NO_BAD) ||
+	       (px_pat_check(a, n, seed_b, 0) == PX_NO_BAD &&
+		px_pat_check(b, n, seed_a, 0) == PX_NO_BAD);
+}
+
+/*
+ * The context of the test, on one CPU with the threads it starts, and a
+ * raw 64 KiB pipe to itself.  The fd.
+ */
+static int lock_setup(struct __test_metadata *_metadata, struct iuc_open_pipe *op)
+{
+	int fd = px_ctx();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, race_pin_cpu(0));
+	ASSERT_EQ(0, open_self(fd, IUC_PIPE_MODE_RAW, 1, op));
+	return fd;
+}
+
+/*
+ * The first call of @t (a write to @op's SC if @write, else a read of
+ * its RC) waits in the kernel.  Make it lose every race for the CPU;
+ * check that a TRY call of its side answers "locked" and that PIPE_INFO
+ * says so at its end, not at the other; then start the second call of
+ * that side, of @len bytes at @buf, and let it block.
+ */
+static void start_second(struct __test_metadata *_metadata, int fd,
+			 const struct iuc_open_pipe *op, struct io_thread t[2],
+			 bool write, char *buf, uint64_t len)
+{
+	uint64_t mine = write ? op->id : op->peer_id;
+	uint64_t other = write ? op->peer_id : op->id;
+	struct iuc_pipe_write w;
+	struct iuc_pipe_read r;
+
+	ASSERT_EQ(0, race_wait_asleep(t[0].as.tid, RACE_TIMEOUT_MS));
+	ASSERT_EQ(0, io_make_idle(&t[0]));
+	if (write) {
+		EXPECT_EQ(-EAGAIN, px_write(fd, mine, buf, 1, IUC_IO_TRY, &w));
+		EXPECT_EQ(IUC_E_WRITE_NO_ROOM, w.error);
+		EXPECT_EQ(IUC_TRY_LOCKED, w.result);
+	} else {
+		EXPECT_EQ(-EAGAIN, px_read(fd, mine, buf, 1, IUC_IO_TRY, &r));
+		EXPECT_EQ(IUC_E_READ_NO_DATA, r.error);
+		EXPECT_EQ(IUC_TRY_LOCKED, r.result);
+	}
+	EXPECT_EQ(IUC_PIPE_LOCKED, px_status(fd, mine) & IUC_PIPE_LOCKED);
+	EXPECT_EQ(0, px_status(fd, other) & IUC_PIPE_LOCKED);
+
+	ASSERT_EQ(0, io_start(&t[1], fd, mine, write, buf, len));
+	ASSERT_EQ(0, race_wait_asleep(t[1].as.tid, RACE_TIMEOUT_MS));
+}
+
+/*
+ * The test's side of the pipe moves bytes [@from, @to) of @buf, one
+ * capacity per call (reads if the threads of @t write, else writes), and
+ * after each call lets the second thread run, if it can, before the
+ * first.  Both calls of @t must then end whole.
+ */
+static void drive(struct __test_metadata *_metadata, int fd,
+		  const struct iuc_open_pipe *op, struct io_thread t[2],
+		  bool threads_write, char *buf, uint64_t from, uint64_t to)
+{
+	const uint64_t cap = px_cap(1);
+	struct iuc_pipe_write w;
+	struct iuc_pipe_read r;
+	uint64_t n;
+
+	for (uint64_t o = from; o < to; o += n) {
+		n = to - o < cap ? to - o : cap;
+		if (threads_write) {
+			ASSERT_EQ(0, px_read(fd, op->peer_id, buf + o, (uint32_t)n,
+					     IUC_IO_BLOCK, &r)) TH_LOG("at %llu", (unsigned long long)o);
+			ASSERT_EQ(n, r.transferred);
+		} else {
+			ASSERT_EQ(0, px_write(fd, op->id, buf + o, n, IUC_IO_BLOCK, &w))
+				TH_LOG("at %llu", (unsigned long long)o);
+			ASSERT_EQ(n, w.transferred);
+		}
+		ASSERT_EQ(0, io_settle(&t[1]));
+	}
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, px_async_join(&t[i].as));
+		EXPECT_EQ(0, t[i].as.ret);
+		EXPECT_EQ(t[i].len, threads_write ? t[i].u.w.transferred :
+			  t[i].u.r.transferred);
+	}
+}
+
+/*
+ * Two blocking writers of 3 capacities each (streams 1 and 2) through a
+ * 64 KiB pipe that the test drains one capacity at a time.  The first
+ * fills the pipe and waits for room; the second is started then.  While
+ * the first waits, a TRY write answers "locked" and PIPE_INFO shows
+ * LOCKED at the SC, not at the RC.  Each writer's bytes must come out
+ * contiguous.  The first writer runs SCHED_IDLE on the CPU all threads
+ * share, so that wherever the second could slip in, it does: before the
+ * fix it took each other round.
+ */
+TEST(blocking_writers_contiguous)
+{
+	const uint64_t cap = px_cap(1), len = LOCK_ROUNDS * cap;
+	char *src[2], *out = malloc(2 * len);
+	struct io_thread wr[2];
+	struct iuc_open_pipe op;
+	int fd = lock_setup(_metadata, &op);
+
+	ASSERT_NE(NULL, out);
+	for (int i = 0; i < 2; i++) {
+		src[i] = malloc(len);
+		ASSERT_NE(NULL, src[i]);
+		px_pat_fill(src[i], len, 1 + i, 0);
+	}
+
+	ASSERT_EQ(0, io_start(&wr[0], fd, op.id, true, src[0], len));
+	ASSERT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_WRITE_PENDING | IUC_PIPE_FULL,
+				   IUC_PIPE_WRITE_PENDING | IUC_PIPE_FULL));
+	start_second(_metadata, fd, &op, wr, true, src[1], len);
+
+	drive(_metadata, fd, &op, wr, true, out, 0, 2 * len);
+	EXPECT_TRUE(halves_are(out, out + len, len, 1, 2))
+		TH_LOG("the first writer's second capacity is %s",
+		       px_pat_check(out + cap, cap, 1, cap) == PX_NO_BAD ?
+		       "next" : "not next");
+	for (int i = 0; i < 2; i++)
+		free(src[i]);
+	free(out);
+}
+
+/* Wait until the pipe of @id has @room bytes of room.  True when seen. */
+static bool wait_room(int fd, uint64_t id, uint64_t room)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (px_room(fd, id) != room) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec > TIMEOUT_MS / 1000)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+/*
+ * The same for two blocking readers of 3 capacities each, while the test
+ * writes 6 capacities of one stream.  The first reader has half a
+ * capacity and waits for more when the second is started.  While the
+ * first waits, a TRY read answers "locked", PIPE_INFO shows LOCKED at the
+ * RC, not at the SC, and the test's writes go on.  Each reader must get
+ * one contiguous half of the stream.
+ */
+TEST(blocking_readers_contiguous)
+{
+	const uint64_t cap = px_cap(1), len = LOCK_ROUNDS * cap;
+	char *dst[2], *src = malloc(2 * len);
+	struct io_thread rd[2];
+	struct iuc_open_pipe op;
+	struct iuc_pipe_write w;
+	uint64_t off[2];
+	int fd = lock_setup(_metadata, &op);
+
+	ASSERT_NE(NULL, src);
+	px_pat_fill(src, 2 * len, 3, 0);
+	for (int i = 0; i < 2; i++) {
+		dst[i] = calloc(1, len);
+		ASSERT_NE(NULL, dst[i]);
+	}
+
+	ASSERT_EQ(0, io_start(&rd[0], fd, op.peer_id, false, dst[0], len));
+	ASSERT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_READ_PENDING,
+				   IUC_PIPE_READ_PENDING));
+	ASSERT_EQ(0, px_write(fd, op.id, src, cap / 2, IUC_IO_BLOCK, &w));
+	ASSERT_TRUE(wait_room(fd, op.id, cap));
+	ASSERT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_READ_PENDING,
+				   IUC_PIPE_READ_PENDING));
+	start_second(_metadata, fd, &op, rd, false, dst[1], len);
+
+	drive(_metadata, fd, &op, rd, false, src, cap / 2, 2 * len);
+	for (int i = 0; i < 2; i++) {
+		/* Which half this reader should have, by its first bytes. */
+		off[i] = memcmp(dst[i], src, 64) ? len : 0;
+		EXPECT_EQ(PX_NO_BAD, px_pat_check(dst[i], len, 3, off[i]))
+			TH_LOG("reader %d: not the contiguous bytes %llu..%llu", i,
+			       (unsigned long long)off[i],
+			       (unsigned long long)(off[i] + len));
+	}
+	EXPECT_NE(off[0], off[1]);
+	for (int i = 0; i < 2; i++)
+		free(dst[i]);
+	free(src);
 }
 
 TEST_HARNESS_MAIN

@@ -241,6 +241,8 @@ struct iuc_send_pipe {
  * @transferred (IUC extension): bytes this call wrote, also when it fails
  * part way (EINTR, EPIPE, EFAULT), so that nothing is lost or sent twice.
  * A zero-byte write succeeds at once.  Interrupted calls are not restarted.
+ * A write is contiguous: while one waits for room, other writes of the
+ * pipe wait (IUC_IO_TRY: IUC_TRY_LOCKED), reads go on.
  * Errors: 0x10 bad @mode (EINVAL); 0x20 unknown SC (EBADF); 0x21 SC closed
  * (EPIPE); 0x22 message longer than 64 KiB (EMSGSIZE); 0x23 partial mode on
  * a message pipe (EINVAL); 0x30 IUC_IO_TRY and locked or no room (EAGAIN);
@@ -279,7 +281,8 @@ struct iuc_pipe_write {
  * successful IUC_IO_TRY: bytes read; message pipe: the message's length.
  * @transferred (IUC extension): bytes this call read, also when it fails
  * part way.  After a close the pending data can still be read; then the
- * calls fail with 0x21.
+ * calls fail with 0x21.  A read is contiguous: while one waits for data,
+ * other reads of the pipe wait (IUC_IO_TRY: IUC_TRY_LOCKED), writes go on.
  * Errors: 0x10 bad @mode (EINVAL); 0x20 unknown RC (EBADF); 0x21 RC closed
  * and drained (EPIPE); 0x22 IUC_IO_TRY and locked or not enough data
  * (EAGAIN); 0x23 partial mode on a message pipe (EINVAL); 0x24 message
@@ -304,7 +307,11 @@ struct iuc_pipe_read {
 #define IUC_E_READ_MESSAGE_PARTIAL	0x23
 #define IUC_E_READ_BUFFER_TOO_SMALL	0x24
 
-/* PIPE_INFO status bits, from the strongest bit down as the spec lists them. */
+/*
+ * PIPE_INFO status bits, from the strongest bit down as the spec lists them.
+ * LOCKED: an IUC_IO_TRY call at this end would answer IUC_TRY_LOCKED now (a
+ * write of an SC, a read of an RC, is under way, or the other side copies).
+ */
 #define IUC_PIPE_OPENED		0x80
 #define IUC_PIPE_MESSAGE	0x40
 #define IUC_PIPE_FULL		0x20
