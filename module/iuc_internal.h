@@ -32,6 +32,7 @@ struct file;
 /* Tunables, module parameters (main.c). */
 extern unsigned int iuc_max_queued_signals;
 extern unsigned int iuc_max_pipes_per_process;
+extern unsigned int iuc_max_pipe_kib_per_user;
 
 /*
  * How an event counts against iuc_max_queued_signals.  Closing signals

@@ -46,6 +46,18 @@ unsigned int iuc_max_pipes_per_process = 4096;
 module_param_named(max_pipes_per_process, iuc_max_pipes_per_process, uint, 0644);
 MODULE_PARM_DESC(max_pipes_per_process, "Pipe ends one process may hold");
 
+/*
+ * Pipe buffers are kernel memory that any user fills at will, and pipes
+ * per process times processes is no bound.  As Linux bounds its pipes per
+ * user (pipe-user-pages-soft, 16384 pages), a user's pipes may hold 64 MiB
+ * (1024 pipes of the default 64 KiB), charged at OPEN_PIPE: capacities and
+ * message rings.  0: no bound.  CAP_SYS_RESOURCE or CAP_SYS_ADMIN lift it.
+ */
+unsigned int iuc_max_pipe_kib_per_user = 65536;
+module_param_named(max_pipe_kib_per_user, iuc_max_pipe_kib_per_user, uint, 0644);
+MODULE_PARM_DESC(max_pipe_kib_per_user,
+		 "KiB of pipe buffers the pipes one user opened may hold (0: no bound)");
+
 struct iuc_args_header {
 	__u32 error;
 	__u32 flags;

@@ -14,12 +14,16 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/refcount.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "iuc_internal.h"
@@ -63,15 +67,15 @@ struct iuc_pipe {
 	struct mutex		rd_lock;	/* reads: see above */
 	/*
 	 * @io_lock protects the buffer, @head, @used and the message lengths,
-	 * and is held across each copy in or out; @used is also read
-	 * locklessly by waiters and PIPE_INFO.
+	 * and is held across each copy in or out; @used and @msg_count are
+	 * also read locklessly by waiters and PIPE_INFO.
 	 */
 	struct mutex		io_lock;
 	char			*buf;		/* @capacity bytes, allocated at first write */
 	u64			head;		/* offset of the oldest byte, < @capacity */
 	u64			used;		/* pending bytes, <= @capacity */
 	u32			*msg_len;	/* ring of message lengths */
-	u32			msg_cap;	/* its size, grown on demand */
+	u32			msg_cap;	/* its size, grown on demand up to @msg_max */
 	u32			msg_head;
 	u32			msg_count;
 	wait_queue_head_t	rd_wait;	/* readers waiting for data */
@@ -82,11 +86,34 @@ struct iuc_pipe {
 	/* Immutable after creation. */
 	struct pid		*creator;
 	struct mem_cgroup	*memcg;		/* of the creator: charged for the buffer */
+	struct iuc_pipe_user	*user;		/* of the creator: charged @charge bytes */
+	u64			charge;
 	u64			capacity;
 	u64			size_hint;
+	u32			msg_max;	/* messages it may hold; 0: raw pipe */
 	u16			command;
 	u8			mode;
 };
+
+/*
+ * A pending message costs a length in the ring besides its bytes.  A
+ * message pipe holds at most one message per IUC_PIPE_MSG_BYTES of its
+ * capacity (4096 in 64 KiB), so that the ring is bounded by a quarter of
+ * the buffer and can be charged with it when the pipe is opened; beyond,
+ * the pipe is full.
+ */
+#define IUC_PIPE_MSG_BYTES	16
+
+/*
+ * Room for a write: the free bytes, or none on a message pipe that holds
+ * all the messages it may.  Lockless for waiters and PIPE_INFO.
+ */
+static u64 iuc_pipe_room(struct iuc_pipe *pipe)
+{
+	if (pipe->msg_max && READ_ONCE(pipe->msg_count) >= pipe->msg_max)
+		return 0;
+	return pipe->capacity - READ_ONCE(pipe->used);
+}
 
 /*
  * Would an IUC_IO_TRY call at @end find the pipe locked: a call of its
@@ -101,10 +128,136 @@ static bool iuc_pipe_locked(struct iuc_pipe_end *end)
 	return mutex_is_locked(side) || mutex_is_locked(&pipe->io_lock);
 }
 
+/* ---- memory charged per user ------------------------------------------- */
+
+/*
+ * What the pipes a user opened may hold, their buffers and message rings,
+ * is charged in full to that user at OPEN_PIPE (so that a refusal comes
+ * there, not in the middle of a stream) against max_pipe_kib_per_user,
+ * and given back when the pipe is freed.  One entry per user with a
+ * charge.
+ */
+struct iuc_pipe_user {
+	struct hlist_node	node;
+	kuid_t			uid;
+	u64			bytes;
+};
+
+/* @iuc_pipe_users_lock protects the table and every entry's @bytes. */
+static DEFINE_HASHTABLE(iuc_pipe_users, 6);
+static DEFINE_SPINLOCK(iuc_pipe_users_lock);
+
+static struct iuc_pipe_user *iuc_pipe_user_find(kuid_t uid)
+{
+	struct iuc_pipe_user *u;
+
+	lockdep_assert_held(&iuc_pipe_users_lock);
+	hash_for_each_possible(iuc_pipe_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+static bool iuc_pipe_user_fits(u64 charged, u64 bytes)
+{
+	u64 limit = (u64)READ_ONCE(iuc_max_pipe_kib_per_user) * SZ_1K;
+
+	return !limit || charged + bytes <= limit;
+}
+
+/* Linux pipes' rule (fs/pipe.c): these capabilities lift the bound. */
+static bool iuc_pipe_user_exempt(void)
+{
+	return capable(CAP_SYS_RESOURCE) || capable(CAP_SYS_ADMIN);
+}
+
+/*
+ * Add @bytes to @uid's charge, unless the bound refuses them (-EDQUOT,
+ * not checked if @exempt).  A user without an entry gets *@fresh, or
+ * -ENOENT if there is none.  The entry charged goes to *@userp.
+ */
+static int iuc_pipe_user_add(kuid_t uid, u64 bytes, bool exempt,
+			     struct iuc_pipe_user **fresh,
+			     struct iuc_pipe_user **userp)
+{
+	struct iuc_pipe_user *u;
+	int ret = 0;
+
+	spin_lock(&iuc_pipe_users_lock);
+	u = iuc_pipe_user_find(uid);
+	if (!exempt && !iuc_pipe_user_fits(u ? u->bytes : 0, bytes)) {
+		ret = -EDQUOT;
+	} else if (!u && !*fresh) {
+		ret = -ENOENT;
+	} else {
+		if (!u) {
+			u = *fresh;
+			*fresh = NULL;
+			u->uid = uid;
+			hash_add(iuc_pipe_users, &u->node, __kuid_val(uid));
+		}
+		u->bytes += bytes;
+		*userp = u;
+	}
+	spin_unlock(&iuc_pipe_users_lock);
+	return ret;
+}
+
+/*
+ * Charge @pipe to the calling user (its real uid, as Linux charges its
+ * pipes).  Capabilities are only asked for when the bound is reached, as
+ * fs/pipe.c does, so that a privileged process leaves no trace otherwise.
+ * Returns 0, -EDQUOT or -ENOMEM.
+ */
+static int iuc_pipe_charge(struct iuc_pipe *pipe)
+{
+	struct iuc_pipe_user *fresh = NULL;
+	kuid_t uid = current_uid();
+	bool exempt = false;
+	int ret;
+
+	for (;;) {
+		ret = iuc_pipe_user_add(uid, pipe->charge, exempt, &fresh,
+					&pipe->user);
+		if (ret == -EDQUOT && !exempt && iuc_pipe_user_exempt()) {
+			exempt = true;
+			continue;
+		}
+		if (ret != -ENOENT)
+			break;
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+		if (!fresh) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	kfree(fresh);
+	return ret;
+}
+
+static void iuc_pipe_uncharge(struct iuc_pipe *pipe)
+{
+	struct iuc_pipe_user *u = pipe->user;
+
+	if (!u)
+		return;
+	spin_lock(&iuc_pipe_users_lock);
+	u->bytes -= pipe->charge;
+	if (u->bytes)
+		u = NULL;
+	else
+		hash_del(&u->node);
+	spin_unlock(&iuc_pipe_users_lock);
+	kfree(u);
+}
+
+/* ---- pipes -------------------------------------------------------------- */
+
 static void iuc_pipe_put(struct iuc_pipe *pipe)
 {
 	if (!refcount_dec_and_test(&pipe->ref))
 		return;
+	iuc_pipe_uncharge(pipe);
 	kvfree(pipe->buf);
 	kvfree(pipe->msg_len);
 	mem_cgroup_put(pipe->memcg);
@@ -142,6 +295,11 @@ static struct iuc_pipe *iuc_pipe_alloc(const struct iuc_open_pipe *a)
 	pipe->size_hint = a->size_hint;
 	pipe->command = a->command;
 	pipe->mode = a->mode;
+	pipe->charge = pipe->capacity;
+	if (pipe->mode == IUC_PIPE_MODE_MESSAGE) {
+		pipe->msg_max = pipe->capacity / IUC_PIPE_MSG_BYTES;
+		pipe->charge += (u64)pipe->msg_max * sizeof(*pipe->msg_len);
+	}
 	for (part = IUC_PART_RC; part <= IUC_PART_SC; part++) {
 		pipe->end[part].pipe = pipe;
 		pipe->end[part].part = part;
@@ -393,6 +551,12 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	pipe = iuc_pipe_alloc(a);
 	if (!pipe)
 		goto out_nomem;
+	ret = iuc_pipe_charge(pipe);
+	if (ret == -EDQUOT)
+		iuc_fail(a, IUC_E_LIMIT, ret);
+	if (ret)
+		goto out_pipe;
+	ret = -ENOMEM;
 	if (a->notify == IUC_NOTIFY) {
 		ev = iuc_event_alloc(IUC_SIG_RECV_PIPE, 0, IUC_EV_BOUNDED);
 		if (!ev)
@@ -473,7 +637,7 @@ long iuc_pipe_info(struct iuc_context *ctx, void *args)
 	struct iuc_pipe_end *end;
 	struct iuc_pipe *pipe;
 	u8 status = 0;
-	u64 used;
+	u64 room;
 
 	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
@@ -482,12 +646,12 @@ long iuc_pipe_info(struct iuc_context *ctx, void *args)
 		return iuc_fail(a, IUC_E_INFO_UNKNOWN_ID, -EBADF);
 	pipe = end->pipe;
 
-	used = READ_ONCE(pipe->used);
+	room = iuc_pipe_room(pipe);
 	if (!READ_ONCE(pipe->closed))
 		status |= IUC_PIPE_OPENED;
 	if (pipe->mode == IUC_PIPE_MODE_MESSAGE)
 		status |= IUC_PIPE_MESSAGE;
-	if (used == pipe->capacity)
+	if (!room)
 		status |= IUC_PIPE_FULL;
 	if (iuc_pipe_locked(end))
 		status |= IUC_PIPE_LOCKED;
@@ -500,7 +664,7 @@ long iuc_pipe_info(struct iuc_context *ctx, void *args)
 
 	a->status = status;
 	a->capacity = pipe->capacity;
-	a->room = pipe->capacity - used;
+	a->room = room;
 	a->creator_pid = pid_vnr(pipe->creator);
 	iuc_pipe_put(pipe);
 	return 0;
@@ -629,7 +793,7 @@ static int iuc_pipe_alloc_buffer(struct iuc_pipe *pipe)
 /*
  * Make room in the ring for one more message length, right before it is
  * stored: whoever held io_lock meanwhile may have used the room seen
- * before.  Under io_lock.
+ * before.  The caller saw fewer than @msg_max messages.  Under io_lock.
  */
 static int iuc_pipe_reserve_msg(struct iuc_pipe *pipe)
 {
@@ -638,7 +802,7 @@ static int iuc_pipe_reserve_msg(struct iuc_pipe *pipe)
 
 	if (pipe->msg_count < pipe->msg_cap)
 		return 0;
-	cap = max_t(u32, 16, pipe->msg_cap * 2);
+	cap = clamp_t(u32, pipe->msg_cap * 2, 16, pipe->msg_max);
 	old = set_active_memcg(pipe->memcg);
 	lens = kvmalloc_array(cap, sizeof(*lens), GFP_KERNEL_ACCOUNT);
 	set_active_memcg(old);
@@ -706,7 +870,7 @@ static long iuc_pipe_append(struct iuc_pipe *pipe, const char __user *src, u64 n
 {
 	long ret;
 
-	if (pipe->mode != IUC_PIPE_MODE_MESSAGE)
+	if (!pipe->msg_max)
 		return iuc_pipe_copy_in(pipe, src, n);
 	ret = iuc_pipe_reserve_msg(pipe);
 	if (!ret)
@@ -714,7 +878,7 @@ static long iuc_pipe_append(struct iuc_pipe *pipe, const char __user *src, u64 n
 	if (ret <= 0)
 		return ret;
 	pipe->msg_len[(pipe->msg_head + pipe->msg_count) % pipe->msg_cap] = ret;
-	pipe->msg_count++;
+	WRITE_ONCE(pipe->msg_count, pipe->msg_count + 1);
 	return ret;
 }
 
@@ -732,8 +896,7 @@ static void iuc_pipe_wake(wait_queue_head_t *wq)
 
 static bool iuc_pipe_has_room(struct iuc_pipe *pipe, u64 need)
 {
-	return pipe->capacity - READ_ONCE(pipe->used) >= need ||
-	       READ_ONCE(pipe->closed);
+	return iuc_pipe_room(pipe) >= need || READ_ONCE(pipe->closed);
 }
 
 static bool iuc_pipe_has_data(struct iuc_pipe *pipe, u64 need)
@@ -800,16 +963,15 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 {
 	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
 	const char __user *src = u64_to_user_ptr(a->buf);
+	u64 need, room;
 	long ret, n;
-	u64 need;
 
 	if (message && a->count > IUC_MESSAGE_MAX)
 		return iuc_fail(a, IUC_E_WRITE_MESSAGE_TOO_LONG, -EMSGSIZE);
 	if (message && a->mode == IUC_IO_PARTIAL)
 		return iuc_fail(a, IUC_E_WRITE_MESSAGE_PARTIAL, -EINVAL);
 	if (!a->count) {
-		a->result = a->mode == IUC_IO_BLOCK ?
-			pipe->capacity - READ_ONCE(pipe->used) : 0;
+		a->result = a->mode == IUC_IO_BLOCK ? iuc_pipe_room(pipe) : 0;
 		return 0;
 	}
 	if (!access_ok(src, a->count))
@@ -835,10 +997,9 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 			ret = iuc_fail(a, IUC_E_WRITE_CLOSED, -EPIPE);
 			break;
 		}
-		if (pipe->capacity - pipe->used >= need ||
-		    a->mode == IUC_IO_PARTIAL) {
-			n = min(pipe->capacity - pipe->used,
-				a->count - a->transferred);
+		room = iuc_pipe_room(pipe);
+		if (room >= need || a->mode == IUC_IO_PARTIAL) {
+			n = min(room, a->count - a->transferred);
 			if (n) {
 				n = iuc_pipe_append(pipe, src + a->transferred, n);
 				if (n < 0) {
@@ -864,8 +1025,8 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 		}
 	}
 	if (!ret)
-		a->result = a->mode == IUC_IO_BLOCK ?
-			pipe->capacity - pipe->used : a->transferred;
+		a->result = a->mode == IUC_IO_BLOCK ? iuc_pipe_room(pipe) :
+			a->transferred;
 out:
 	iuc_pipe_unlock(pipe, &pipe->wr_lock);
 	return ret;
@@ -884,7 +1045,7 @@ static long iuc_pipe_read_message(struct iuc_pipe *pipe, struct iuc_pipe_read *a
 	if (n < 0)
 		return iuc_fail(a, IUC_E_UNMAPPED, n);
 	pipe->msg_head = (pipe->msg_head + 1) % pipe->msg_cap;
-	pipe->msg_count--;
+	WRITE_ONCE(pipe->msg_count, pipe->msg_count - 1);
 	a->transferred = n;
 	return 0;
 }

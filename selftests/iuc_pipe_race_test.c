@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * IUC selftests: pipe races.
+ * IUC selftests: pipe races and the bounds of pipe memory.
  *
  * - Message slots: writers that sleep for room must not take a message
  *   length slot before they hold the pipe again (a heap overwrite once).
@@ -8,6 +8,10 @@
  *   writers (readers), its waits for room (data) included; IUC_IO_TRY
  *   calls of the same side answer "locked" meanwhile, the other side still
  *   moves data.
+ * - max_pipe_kib_per_user: the pipes one user opened hold a bounded
+ *   amount of memory, refused at OPEN_PIPE, given back at the end, not
+ *   for a capable process; a message pipe holds a bounded number of
+ *   messages.
  *
  * The races are ordered, not timed: a thread that must be waiting is
  * seen asleep in the kernel (/proc state, PIPE_INFO's WRITE_PENDING /
@@ -17,6 +21,8 @@
 #include "kselftest_harness.h"
 #include "iuc_pipe_util.h"
 #include "iuc_race_util.h"
+
+#define PARAM_MAX_PIPE_KIB	PARAM_DIR "max_pipe_kib_per_user"
 
 /* A pipe from the test process to itself: it holds both ends. */
 static int open_self(int fd, uint8_t mode, uint8_t mult, struct iuc_open_pipe *op)
@@ -398,6 +404,181 @@ TEST(blocking_readers_contiguous)
 	for (int i = 0; i < 2; i++)
 		free(dst[i]);
 	free(src);
+}
+
+/* ---- memory bounds ---------------------------------------------------------------- */
+
+/*
+ * A 64 KiB message pipe holds at most 4096 messages (one per 16 bytes of
+ * capacity): the next one finds no room (IUC_IO_TRY: EAGAIN, not enough;
+ * PIPE_INFO: full, room 0) until one is read.  Before the fix, one-byte
+ * messages grew the ring of lengths to 4 bytes per byte of capacity.
+ */
+TEST(message_count_bounded)
+{
+	const uint32_t max = IUC_PIPE_UNIT / 16;
+	struct iuc_open_pipe op;
+	struct iuc_pipe_write w;
+	struct iuc_pipe_read r;
+	struct iuc_pipe_info in;
+	char c = 'm';
+	int fd = px_ctx();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, open_self(fd, IUC_PIPE_MODE_MESSAGE, 1, &op));
+	for (uint32_t i = 0; i < max; i++) {
+		ASSERT_EQ(0, px_write(fd, op.id, &c, 1, IUC_IO_TRY, &w)) TH_LOG("msg %u", i);
+	}
+	EXPECT_EQ(-EAGAIN, px_write(fd, op.id, &c, 1, IUC_IO_TRY, &w));
+	EXPECT_EQ(IUC_E_WRITE_NO_ROOM, w.error);
+	EXPECT_EQ(IUC_TRY_NOT_ENOUGH, w.result);
+	ASSERT_EQ(0, px_info(fd, op.id, &in));
+	EXPECT_EQ(0, in.room);
+	EXPECT_EQ(IUC_PIPE_FULL, in.status & IUC_PIPE_FULL);
+	/* A blocking zero-byte write answers the room: none. */
+	EXPECT_EQ(0, px_write(fd, op.id, NULL, 0, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(0, w.result);
+
+	ASSERT_EQ(0, px_read(fd, op.peer_id, &c, 1, IUC_IO_TRY, &r));
+	EXPECT_EQ(1, r.transferred);
+	EXPECT_EQ(IUC_PIPE_UNIT - (max - 1), px_room(fd, op.id));
+	EXPECT_EQ(0, px_write(fd, op.id, &c, 1, IUC_IO_TRY, &w));
+	EXPECT_EQ(0, px_room(fd, op.id));
+}
+
+#define QUOTA_KIB	256	/* 4 pipes of 64 KiB */
+#define MSG_PIPE_KIB	80	/* 64 KiB and 4096 lengths of 4 bytes */
+
+FIXTURE(user_quota) {
+	long long saved;
+	struct px_agent ag[2];
+};
+
+FIXTURE_SETUP(user_quota)
+{
+	self->ag[0].pid = self->ag[1].pid = -1;
+	self->saved = param_read(PARAM_MAX_PIPE_KIB);
+	ASSERT_LE(0, self->saved);
+	ASSERT_EQ(0, param_write(PARAM_MAX_PIPE_KIB, QUOTA_KIB));
+	ASSERT_EQ(QUOTA_KIB, param_read(PARAM_MAX_PIPE_KIB));
+}
+
+FIXTURE_TEARDOWN(user_quota)
+{
+	for (int i = 0; i < 2; i++)
+		px_stop(&self->ag[i]);
+	if (self->saved >= 0) {
+		EXPECT_EQ(0, param_write(PARAM_MAX_PIPE_KIB, self->saved));
+	}
+}
+
+/* An agent running as @uid, without capabilities, with a context. */
+static int start_user(struct px_agent *ag, uid_t uid)
+{
+	uint64_t caps;
+	int ret = px_start(ag, NULL, -1);
+
+	if (!ret)
+		ret = px_ag_setuid(ag, uid, uid, uid, &caps);
+	if (!ret && caps)
+		ret = -EPERM;
+	if (!ret)
+		ret = px_do(ag, PX_OPEN_DEV, 0, NULL);
+	return ret;
+}
+
+/* The agent opens a pipe to itself; its error code in *@err. */
+static int ag_open_self(struct px_agent *ag, uint8_t mode, uint8_t mult,
+			struct iuc_open_pipe *op)
+{
+	*op = iuc_pipe_args(ag->pid, 0x78);
+	op->mode = mode;
+	op->multiplier = mult;
+	op->notify = IUC_NOTIFY_SKIP;
+	return px_ag_open_pipe(ag, op);
+}
+
+/* The agent closes both ends of its pipe to itself: the pipe is freed. */
+static int ag_close_self(struct px_agent *ag, const struct iuc_open_pipe *op)
+{
+	int ret = px_ag_close(ag, op->id, NULL);
+
+	return ret ? ret : px_ag_close(ag, op->peer_id, NULL);
+}
+
+/*
+ * With max_pipe_kib_per_user = 256, a user without capabilities opens 4
+ * raw pipes of 64 KiB; the 5th, a 128 KiB one and a message pipe (80 KiB:
+ * buffer and lengths) are refused with EDQUOT and IUC_E_LIMIT, nothing
+ * opened.  Freeing a pipe gives its 64 KiB back (one more opens, not two),
+ * and so does the end of the process: a new one of the user opens 4.
+ * The bound is per user: another user opens at the same time.
+ */
+TEST_F(user_quota, refused_at_open_and_given_back)
+{
+	struct iuc_open_pipe held[QUOTA_KIB / 64], op;
+
+	ASSERT_EQ(0, start_user(&self->ag[0], PX_UID_OTHER));
+	for (int i = 0; i < QUOTA_KIB / 64; i++) {
+		ASSERT_EQ(0, ag_open_self(&self->ag[0], IUC_PIPE_MODE_RAW, 1, &held[i]))
+			TH_LOG("pipe %d: error 0x%x", i, held[i].error);
+	}
+	for (uint8_t mode = IUC_PIPE_MODE_RAW; mode <= IUC_PIPE_MODE_MESSAGE; mode++) {
+		for (uint8_t mult = 1; mult <= 2; mult++) {
+			EXPECT_EQ(-EDQUOT, ag_open_self(&self->ag[0], mode, mult, &op))
+				TH_LOG("mode %u, multiplier %u", mode, mult);
+			EXPECT_EQ(IUC_E_LIMIT, op.error);
+			EXPECT_EQ(0, op.id);
+			EXPECT_EQ(0, op.peer_id);
+		}
+	}
+
+	/* Another user is not bound by this one's pipes. */
+	ASSERT_EQ(0, start_user(&self->ag[1], PX_UID_OTHER + 1));
+	EXPECT_EQ(0, ag_open_self(&self->ag[1], IUC_PIPE_MODE_MESSAGE, 1, &op));
+
+	/* A freed pipe gives its 64 KiB back, not more. */
+	ASSERT_EQ(0, ag_close_self(&self->ag[0], &held[0]));
+	EXPECT_EQ(-EDQUOT, ag_open_self(&self->ag[0], IUC_PIPE_MODE_MESSAGE, 1, &op));
+	EXPECT_EQ(0, ag_open_self(&self->ag[0], IUC_PIPE_MODE_RAW, 1, &held[0]));
+	EXPECT_EQ(-EDQUOT, ag_open_self(&self->ag[0], IUC_PIPE_MODE_RAW, 1, &op));
+
+	/* The process ends: its pipes are freed, the next process opens 4. */
+	px_stop(&self->ag[0]);
+	ASSERT_EQ(0, start_user(&self->ag[0], PX_UID_OTHER));
+	for (int i = 0; i < QUOTA_KIB / 64; i++) {
+		EXPECT_EQ(0, ag_open_self(&self->ag[0], IUC_PIPE_MODE_RAW, 1, &held[i]))
+			TH_LOG("pipe %d after the exit: error 0x%x", i, held[i].error);
+	}
+	EXPECT_EQ(-EDQUOT, ag_open_self(&self->ag[0], IUC_PIPE_MODE_RAW, 1, &op));
+}
+
+/*
+ * The opener is charged, not the target: a user with 3 pipes of its own
+ * gets 8 opened to it by a capable process (the test, root), which the
+ * bound does not stop (CAP_SYS_RESOURCE lifts it, as for Linux's
+ * pipe-user-pages), and still opens exactly one more itself.
+ */
+TEST_F(user_quota, opener_charged_capable_unbound)
+{
+	struct iuc_open_pipe op;
+	int fd = px_ctx();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, start_user(&self->ag[0], PX_UID_OTHER));
+	for (int i = 0; i < QUOTA_KIB / 64 - 1; i++) {
+		ASSERT_EQ(0, ag_open_self(&self->ag[0], IUC_PIPE_MODE_RAW, 1, &op));
+	}
+	for (int i = 0; i < 2 * QUOTA_KIB / 64; i++) {
+		op = iuc_pipe_args(self->ag[0].pid, 0x79);
+		op.mode = i % 2 ? IUC_PIPE_MODE_MESSAGE : IUC_PIPE_MODE_RAW;
+		op.notify = IUC_NOTIFY_SKIP;
+		EXPECT_EQ(0, iuc_open_pipe(fd, &op)) TH_LOG("pipe %d: 0x%x", i, op.error);
+	}
+	EXPECT_EQ(0, ag_open_self(&self->ag[0], IUC_PIPE_MODE_RAW, 1, &op));
+	EXPECT_EQ(-EDQUOT, ag_open_self(&self->ag[0], IUC_PIPE_MODE_RAW, 1, &op));
+	EXPECT_EQ(IUC_E_LIMIT, op.error);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

@@ -80,7 +80,12 @@
 #define IUC_E_INTERRUPTED	0x0F
 /* resource errors shared by several calls (IUC extensions) */
 #define IUC_E_NO_KERNEL_MEMORY	0x3D	/* ENOMEM: the kernel could not allocate */
-#define IUC_E_LIMIT		0x3E	/* EMFILE: a per-process limit is reached */
+/*
+ * EMFILE: a per-process limit is reached (max_pipes_per_process); EDQUOT:
+ * OPEN_PIPE only, the pipes the caller's user opened hold all the memory
+ * max_pipe_kib_per_user allows (CAP_SYS_RESOURCE or CAP_SYS_ADMIN lift it)
+ */
+#define IUC_E_LIMIT		0x3E
 #define IUC_E_QUEUE_FULL	0x3F	/* EAGAIN: the target's signal queue is full */
 
 /* Signal codes of the specification. */
@@ -180,6 +185,10 @@ struct iuc_ready {
  * application (EACCES); 0x22 target runs as another user (EPERM); 0x23
  * notification asked but the target does not handle RECV_PIPE (ENOENT);
  * 0x02 bad @type (EINVAL); 0x3D, 0x3E, 0x3F.
+ * The pipe's capacity (and on a message pipe, a quarter of it more for
+ * the lengths of its messages) is charged to the caller's real uid until
+ * the pipe is freed, both ends closed: over max_pipe_kib_per_user, 0x3E
+ * with EDQUOT.
  */
 struct iuc_open_pipe {
 	IUC_ARGS_HEADER;
@@ -242,7 +251,8 @@ struct iuc_send_pipe {
  * part way (EINTR, EPIPE, EFAULT), so that nothing is lost or sent twice.
  * A zero-byte write succeeds at once.  Interrupted calls are not restarted.
  * A write is contiguous: while one waits for room, other writes of the
- * pipe wait (IUC_IO_TRY: IUC_TRY_LOCKED), reads go on.
+ * pipe wait (IUC_IO_TRY: IUC_TRY_LOCKED), reads go on.  A message pipe
+ * holds at most capacity / 16 messages; beyond, it has no room.
  * Errors: 0x10 bad @mode (EINVAL); 0x20 unknown SC (EBADF); 0x21 SC closed
  * (EPIPE); 0x22 message longer than 64 KiB (EMSGSIZE); 0x23 partial mode on
  * a message pipe (EINVAL); 0x30 IUC_IO_TRY and locked or no room (EAGAIN);
@@ -311,6 +321,7 @@ struct iuc_pipe_read {
  * PIPE_INFO status bits, from the strongest bit down as the spec lists them.
  * LOCKED: an IUC_IO_TRY call at this end would answer IUC_TRY_LOCKED now (a
  * write of an SC, a read of an RC, is under way, or the other side copies).
+ * FULL: no room, no byte or, on a message pipe, no message more.
  */
 #define IUC_PIPE_OPENED		0x80
 #define IUC_PIPE_MESSAGE	0x40
