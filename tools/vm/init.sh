@@ -94,6 +94,21 @@ for t in /tests/iuc_*_test; do
 	out "IUC-VM: TEST-END $name rc=$rc secs=$(elapsed "$t0")"
 done
 
+# Extra tests (mkinitramfs.sh -x NAME=CMD): commands judged like test binaries.
+tab=$(printf '\t')
+while IFS="$tab" read -r name xcmd; do
+	[ -n "$name" ] || continue
+	out "IUC-VM: TEST-BEGIN $name"
+	t0=$(uptime_cs)
+	cd /tmp || true
+	timeout -s KILL "$IUC_TEST_TIMEOUT" sh -c "$xcmd" 2>&1 </dev/null | tee "/tmp/$name.out"
+	rc=$?
+	cd / || true
+	cat "/tmp/$name.out" >&3
+	rm -f "/tmp/$name.out"
+	out "IUC-VM: TEST-END $name rc=$rc secs=$(elapsed "$t0")"
+done </etc/iuc-vm.extra-tests
+
 if [ -n "$IUC_CMD" ]; then
 	out "IUC-VM: CMD-BEGIN $IUC_CMD"
 	cd /tmp || true

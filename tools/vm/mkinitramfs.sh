@@ -2,11 +2,16 @@
 # Build a gzip'd newc cpio initramfs for one IUC VM run.
 #
 # usage: mkinitramfs.sh -o OUT.cpio.gz [-m iuc.ko] [-t TESTDIR] [-a SRC[:DEST]]...
-#                       [-c CMD] [-n KERNELNAME] [-d] [-T TEST_TIMEOUT] [-p MODARGS]
+#                       [-D BIN[:DEST]]... [-x NAME=CMD]... [-c CMD] [-n KERNELNAME]
+#                       [-d] [-T TEST_TIMEOUT] [-p MODARGS]
 #   -m  module installed as /lib/modules/iuc.ko (insmod'ed by /init)
 #   -t  directory whose iuc_*_test executables go to /tests/
 #   -a  extra file (e.g. build/userlib/iuc-demo:/bin/iuc-demo); DEST defaults
 #       to /bin/<basename>
+#   -D  dynamically linked program, installed like -a together with the
+#       shared libraries ldd(1) lists for it (at their host paths)
+#   -x  extra test: /init runs CMD (sh -c) after the iuc_*_test binaries as a
+#       test named NAME (same markers, timeout and TAP judgement)
 #   -c  shell command run after the tests (output shown between markers)
 #   -d  debug kernel: kmemleak baseline/scan/report
 set -euo pipefail
@@ -14,13 +19,16 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out='' mod='' tests='' cmd='' name=unknown debug=0 tto=300 modargs=''
-extras=()
-while getopts "o:m:t:a:c:n:dT:p:" opt; do
+extras=() dyns=() xtests=()
+while getopts "o:m:t:a:D:x:c:n:dT:p:" opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	m) mod=$OPTARG ;;
 	t) tests=$OPTARG ;;
 	a) extras+=("$OPTARG") ;;
+	D) dyns+=("$OPTARG") ;;
+	x) [[ $OPTARG =~ ^[A-Za-z0-9_.-]+= ]] || die "-x wants NAME=CMD, got '$OPTARG'"
+	   xtests+=("$OPTARG") ;;
 	c) cmd=$OPTARG ;;
 	n) name=$OPTARG ;;
 	d) debug=1 ;;
@@ -79,13 +87,27 @@ if [[ -n $tests ]]; then
 	done
 	shopt -u nullglob
 fi
-for e in "${extras[@]}"; do
+for e in "${extras[@]}" "${dyns[@]}"; do
 	src=${e%%:*} dest=/bin/$(basename "${e%%:*}")
 	[[ $e == *:* ]] && dest=${e#*:}
 	[[ -f $src ]] || die "extra file $src not found"
 	mkdir -p "$root/$(dirname "$dest")"
 	install -m 0755 "$src" "$root$dest"
 done
+# shared libraries of -D programs: the paths ldd resolves ("=> /lib/x.so (0x…)"
+# or "/lib64/ld-linux-x86-64.so.2 (0x…)"), the loader included
+for e in "${dyns[@]}"; do
+	libs=$(ldd "${e%%:*}" 2>/dev/null) || die "ldd ${e%%:*} failed (not dynamically linked?)"
+	while read -r lib; do
+		[[ -n $lib ]] || continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done < <(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$libs" | sort -u)
+done
+# extra tests: one "NAME<TAB>CMD" line each, run by /init after the tests
+for x in "${xtests[@]}"; do
+	printf '%s\t%s\n' "${x%%=*}" "${x#*=}"
+done >"$root/etc/iuc-vm.extra-tests"
 
 mkdir -p "$(dirname "$out")"
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

@@ -4,8 +4,11 @@
 # judge the result from the serial logs.
 #
 # usage: run-vm.sh -k NAME [-m iuc.ko] [-t TESTDIR] [-a SRC[:DEST]]... [-c CMD]
+#                  [-D BIN[:DEST]]... [-x NAME=CMD]...
 #                  [-l LOG] [-L LIMIT_SECONDS] [-T TEST_TIMEOUT] [-p MODARGS] [-q]
 #   NAME      6.1 | 6.12 | debug
+#   -D, -x    dynamic program with its libraries, extra test command: see
+#             mkinitramfs.sh
 #   LOG       console log, default $IUC_OUT/vm/NAME.log; the clean results
 #             channel (ttyS1) is written beside it as NAME.results
 #   LIMIT     hard limit for the whole VM run (timeout(1) around qemu);
@@ -21,13 +24,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 name='' mod='' tests='' cmd='' log='' limit='' tto='' modargs='' quiet=0
-extras=()
-while getopts "k:m:t:a:c:l:L:T:p:q" opt; do
+extras=() dyns=() xtests=()
+while getopts "k:m:t:a:D:x:c:l:L:T:p:q" opt; do
 	case $opt in
 	k) name=$OPTARG ;;
 	m) mod=$OPTARG ;;
 	t) tests=$OPTARG ;;
 	a) extras+=("$OPTARG") ;;
+	D) dyns+=("$OPTARG") ;;
+	x) xtests+=("$OPTARG") ;;
 	c) cmd=$OPTARG ;;
 	l) log=$OPTARG ;;
 	L) limit=$OPTARG ;;
@@ -61,6 +66,8 @@ margs=(-o "$initrd" -n "$name" -T "$tto")
 [[ -n $modargs ]] && margs+=(-p "$modargs")
 [[ $debug == 1 ]] && margs+=(-d)
 for e in "${extras[@]}"; do margs+=(-a "$e"); done
+for e in "${dyns[@]}"; do margs+=(-D "$e"); done
+for e in "${xtests[@]}"; do margs+=(-x "$e"); done
 "$IUC_VM_DIR/mkinitramfs.sh" "${margs[@]}" || exit 2
 
 append="console=ttyS0,115200 panic=-1 oops=panic loglevel=7 printk.time=1 nokaslr"
