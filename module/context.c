@@ -10,9 +10,11 @@
  *
  * Signals are records.  A record whose code the process handles is queued;
  * once the process is READY the queue is readable with read(2), poll(2)
- * reports it, and a handled code with a real-time signal raises that signal
- * for each record, in queue order.  Other codes are not queued: the
- * specification ignores a signal without handler.
+ * reports it, and a handled code with a real-time signal raises that signal,
+ * process-directed, for each record, in queue order.  Other codes are not
+ * queued: the specification ignores a signal without handler.  Nothing is
+ * dropped silently: a record whose signal cannot be queued is refused to
+ * its sender, or, when it cannot be refused, says so itself.
  *
  * The context ends when its process exits, even if a forked child still
  * holds the file: an entry on the process's pidfd wait queue (woken when
@@ -220,45 +222,47 @@ void iuc_context_end(struct iuc_context *ctx)
 	iuc_context_put(ctx);		/* the table's reference */
 }
 
-/* The live context of PID @nr in the caller's PID namespace, referenced. */
-struct iuc_context *iuc_context_get_by_vpid(u64 nr)
+/*
+ * A thread of the process @pid that has not begun to exit, or NULL when
+ * the process is gone.  Not simply the group leader: it may have left with
+ * pthread_exit() while the process lives on in other threads, and stays a
+ * zombie without namespaces until the last one exits.  Under RCU.
+ */
+static struct task_struct *iuc_live_thread(struct pid *pid)
 {
-	struct iuc_context *ctx = NULL;
-	struct pid *pid;
+	struct task_struct *leader, *t;
 
-	if (!nr || nr > PID_MAX_LIMIT)
+	leader = pid_task(pid, PIDTYPE_TGID);
+	if (!leader)
 		return NULL;
-	rcu_read_lock();
-	pid = find_vpid((pid_t)nr);
-	if (pid) {
-		ctx = iuc_context_find_locked(pid);
-		if (ctx && !kref_get_unless_zero(&ctx->ref))
-			ctx = NULL;
-	}
-	rcu_read_unlock();
-	return ctx;
+	for_each_thread(leader, t)
+		if (!(t->flags & PF_EXITING))
+			return t;
+	return NULL;
 }
 
 /*
- * May the calling process reach @target with OPEN_PIPE, SEND_PIPE or
- * SHARE_MEM?  Only inside one application (IPC namespace: -EACCES) and as
- * the same user, by the uid rules of kill(2) inside one user namespace
- * (-EPERM).  -ESRCH when the target is gone.
+ * May the calling process reach the process of @task?  As the same user,
+ * by the uid rules of kill(2) inside one user namespace (-EPERM); then
+ * only inside one application, its IPC namespace (-EACCES).  -ESRCH when
+ * @task exits meanwhile.  Under RCU.
  */
-int iuc_may_reach(struct iuc_context *target)
+static int iuc_may_reach(struct task_struct *task)
 {
 	const struct cred *cred = current_cred();
-	const struct cred *tcred;
-	struct task_struct *task;
+	const struct cred *tcred = __task_cred(task);
 	struct nsproxy *nsp;
 	int ret = 0;
 
-	rcu_read_lock();
-	task = pid_task(target->pid, PIDTYPE_TGID);
-	if (!task) {
-		ret = -ESRCH;
-		goto out;
-	}
+	if (cred->user_ns != tcred->user_ns)
+		return -EPERM;
+	if (!uid_eq(cred->euid, tcred->suid) &&
+	    !uid_eq(cred->euid, tcred->uid) &&
+	    !uid_eq(cred->uid, tcred->suid) &&
+	    !uid_eq(cred->uid, tcred->uid) &&
+	    !ns_capable(tcred->user_ns, CAP_KILL))
+		return -EPERM;
+
 	task_lock(task);
 	nsp = task->nsproxy;
 	if (!nsp)
@@ -266,21 +270,38 @@ int iuc_may_reach(struct iuc_context *target)
 	else if (nsp->ipc_ns != current->nsproxy->ipc_ns)
 		ret = -EACCES;
 	task_unlock(task);
-	if (ret)
-		goto out;
-
-	tcred = __task_cred(task);
-	if (cred->user_ns != tcred->user_ns)
-		ret = -EPERM;
-	else if (!uid_eq(cred->euid, tcred->suid) &&
-		 !uid_eq(cred->euid, tcred->uid) &&
-		 !uid_eq(cred->uid, tcred->suid) &&
-		 !uid_eq(cred->uid, tcred->uid) &&
-		 !ns_capable(tcred->user_ns, CAP_KILL))
-		ret = -EPERM;
-out:
-	rcu_read_unlock();
 	return ret;
+}
+
+/*
+ * The context of the process with PID @nr in the caller's PID namespace,
+ * referenced, if the caller may reach it with OPEN_PIPE, SEND_PIPE or
+ * SHARE_MEM.  Otherwise an ERR_PTR of -ESRCH (no such process, or it has
+ * no live context), -EPERM (another user's) or -EACCES (another
+ * application's).  The process and the permission come first, so that of a
+ * process it may not reach the caller learns what kill(2) tells it, and
+ * nothing of whether that process uses IUC.
+ */
+struct iuc_context *iuc_context_reach(u64 nr)
+{
+	struct iuc_context *ctx = NULL;
+	struct task_struct *task;
+	struct pid *pid;
+	int ret;
+
+	if (!nr || nr > PID_MAX_LIMIT)
+		return ERR_PTR(-ESRCH);
+	rcu_read_lock();
+	pid = find_vpid((pid_t)nr);
+	task = pid ? iuc_live_thread(pid) : NULL;
+	ret = task ? iuc_may_reach(task) : -ESRCH;
+	if (!ret) {
+		ctx = iuc_context_find_locked(pid);
+		if (!ctx || !kref_get_unless_zero(&ctx->ref))
+			ret = -ESRCH;
+	}
+	rcu_read_unlock();
+	return ret ? ERR_PTR(ret) : ctx;
 }
 
 /* The application id (ANID) of the caller: its IPC namespace's inode. */
@@ -289,18 +310,13 @@ u32 iuc_current_anid(void)
 	return current->nsproxy->ipc_ns->ns.inum;
 }
 
-/* The number of @pid in the PID namespace of @ctx's process (0: none). */
+/*
+ * The number of @pid in the PID namespace of @ctx's process (0: none): the
+ * namespace its own PID was made in, whichever of its threads still lives.
+ */
 pid_t iuc_context_pid_nr(struct iuc_context *ctx, struct pid *pid)
 {
-	struct task_struct *task;
-	pid_t nr = 0;
-
-	rcu_read_lock();
-	task = pid_task(ctx->pid, PIDTYPE_TGID);
-	if (task)
-		nr = pid_nr_ns(pid, task_active_pid_ns(task));
-	rcu_read_unlock();
-	return nr;
+	return pid_nr_ns(pid, ns_of_pid(ctx->pid));
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -336,41 +352,87 @@ void iuc_event_free(struct iuc_event *ev)
 }
 
 /*
- * Fill in who caused @ev, as the receiving process @task sees it: @cause,
- * the context of the calling process, or of a process that ended (whose
- * uid is then the one it opened /dev/iuc with).
+ * Fill in who caused @ev, as the process of @ctx sees it: @cause, the
+ * context of the calling process, or of a process that ended (whose uid
+ * is then the one it opened /dev/iuc with).
  */
-static void iuc_event_set_cause(struct iuc_event *ev, struct task_struct *task,
+static void iuc_event_set_cause(struct iuc_event *ev, struct iuc_context *ctx,
 				struct iuc_context *cause)
 {
-	ev->cause_pid = pid_nr_ns(cause->pid, task_active_pid_ns(task));
+	ev->cause_pid = iuc_context_pid_nr(ctx, cause->pid);
 	ev->cause_uid = cause->pid == task_tgid(current) ? current_uid() : cause->uid;
 }
 
-/* Raise the real-time signal of @ev's code, if any.  Under ctx->lock. */
-static void iuc_event_raise(struct iuc_context *ctx, struct iuc_event *ev)
+/* What kill_pid_usb_asyncio() writes over si_pid and si_uid (64-bit). */
+union iuc_sigval {
+	sigval_t		val;
+	struct {
+		__kernel_pid_t	pid;
+		__kernel_uid32_t uid;
+	} who;
+};
+
+/*
+ * Raise the real-time signal of @ev's code, if any.  Under ctx->lock, so
+ * that signals keep the order of the records.
+ *
+ * The signal is process-directed: whichever thread does not block it takes
+ * it (a sigwaitinfo() or signalfd thread too), also when the group leader
+ * blocks it or has left with pthread_exit().  kill_pid_usb_asyncio() is
+ * the kernel's exported way to queue such a signal with a payload; usbdevfs
+ * signals the process that opened a device file with it, as we do.  Its
+ * siginfo has si_code SI_ASYNCIO, our signal code in si_errno, and a sigval
+ * written over si_pid and si_uid: there go the cause's pid and uid.  The
+ * process signals itself, with its own credentials.
+ *
+ * Returns 0 (also when the process is gone: its context ends) or why the
+ * signal was not queued: -EAGAIN when the receiver's RLIMIT_SIGPENDING is
+ * reached, a security module's refusal.
+ */
+static int iuc_event_raise(struct iuc_context *ctx, struct iuc_event *ev)
 {
 	u8 sig = ctx->handler[ev->sig.code];
-	struct kernel_siginfo info;
+	union iuc_sigval cause = { };
+	const struct cred *cred;
 	struct task_struct *task;
+	int ret = 0;
 
 	lockdep_assert_held(&ctx->lock);
 	if (sig == IUC_HANDLER_NONE || sig == 0)
-		return;
-
-	clear_siginfo(&info);
-	info.si_signo = sig;
-	info.si_code = SI_MESGQ;
-	info.si_pid = ev->cause_pid;
-	/* send_signal_locked() maps si_uid from the sender's user namespace */
-	info.si_uid = from_kuid_munged(current_user_ns(), ev->cause_uid);
-	info.si_int = ev->sig.code;
+		return 0;
 
 	rcu_read_lock();
-	task = pid_task(ctx->pid, PIDTYPE_TGID);
-	if (task)
-		send_sig_info(sig, &info, task);
+	task = pid_task(ctx->pid, PIDTYPE_PID);
+	if (task) {
+		cred = __task_cred(task);
+		cause.who.pid = ev->cause_pid;
+		cause.who.uid = from_kuid_munged(cred->user_ns, ev->cause_uid);
+		ret = kill_pid_usb_asyncio(sig, ev->sig.code, cause.val,
+					   ctx->pid, cred);
+	}
 	rcu_read_unlock();
+	return ret == -ESRCH ? 0 : ret;
+}
+
+/*
+ * @ev becomes readable: raise its real-time signal.  When that cannot be
+ * queued, a record that @may_refuse is refused as by a full queue (-EAGAIN;
+ * it no longer counts against the bound); any other stays readable and
+ * says, with IUC_SIGNAL_RT_NOT_SENT, that its signal was not sent.
+ */
+static int iuc_event_release(struct iuc_context *ctx, struct iuc_event *ev,
+			     bool may_refuse)
+{
+	int ret = iuc_event_raise(ctx, ev);
+
+	if (!ret)
+		return 0;
+	if (may_refuse && ret == -EAGAIN) {
+		ctx->nr_queued--;
+		return -EAGAIN;
+	}
+	ev->sig.flags |= IUC_SIGNAL_RT_NOT_SENT;
+	return 0;
 }
 
 /*
@@ -399,28 +461,24 @@ static int iuc_queue_admit(struct iuc_context *ctx, u8 code,
  * Queue @ev in @ctx, which takes it over whatever the result.
  * Returns 0 when queued, or when dropped because the code is not handled
  * and @require_handler is false (a signal without handler is ignored);
- * otherwise the refusal of iuc_queue_admit().
+ * otherwise the refusal of iuc_queue_admit(), or -EAGAIN for a bounded
+ * record whose real-time signal cannot be queued.
  */
 int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 		   struct iuc_context *cause, bool require_handler)
 {
-	struct task_struct *task;
 	int ret;
 
-	rcu_read_lock();
-	task = pid_task(ctx->pid, PIDTYPE_TGID);
-	if (task)
-		iuc_event_set_cause(ev, task, cause);
-	rcu_read_unlock();
+	iuc_event_set_cause(ev, ctx, cause);
 
 	spin_lock(&ctx->lock);
 	ret = iuc_queue_admit(ctx, ev->sig.code, ev->kind);
+	if (!ret && ctx->ready)
+		ret = iuc_event_release(ctx, ev, ev->kind == IUC_EV_BOUNDED);
 	if (!ret) {
 		list_add_tail(&ev->node, &ctx->queue);
 		trace_iuc_signal_queue(pid_nr(ctx->pid), ev->sig.code,
 				       ev->sig.object, ctx->ready);
-		if (ctx->ready)
-			iuc_event_raise(ctx, ev);
 		ev = NULL;
 	} else if (ret == -ENOENT && !require_handler) {
 		ret = 0;
@@ -524,7 +582,7 @@ long iuc_ready(struct iuc_context *ctx, void *args)
 	}
 	ctx->ready = true;
 	list_for_each_entry(ev, &ctx->queue, node)
-		iuc_event_raise(ctx, ev);
+		iuc_event_release(ctx, ev, false);
 	any = !list_empty(&ctx->queue);
 	spin_unlock(&ctx->lock);
 

@@ -120,7 +120,7 @@ struct iuc_context {
 int iuc_context_create(struct iuc_context **out);
 void iuc_context_end(struct iuc_context *ctx);
 void iuc_context_put(struct iuc_context *ctx);
-struct iuc_context *iuc_context_get_by_vpid(u64 nr);
+struct iuc_context *iuc_context_reach(u64 nr);
 bool iuc_context_is_current(const struct iuc_context *ctx);
 bool iuc_signal_code_valid(u8 code);
 
@@ -132,7 +132,6 @@ void iuc_event_init(struct iuc_event *ev, u8 code, u64 object,
 void iuc_event_free(struct iuc_event *ev);
 int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 		   struct iuc_context *cause, bool require_handler);
-int iuc_may_reach(struct iuc_context *target);
 u32 iuc_current_anid(void);
 pid_t iuc_context_pid_nr(struct iuc_context *ctx, struct pid *pid);
 int iuc_context_init(void);

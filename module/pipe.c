@@ -536,15 +536,12 @@ long iuc_open_pipe(struct iuc_context *ctx, void *args)
 	if (a->type > IUC_PIPE_TYPE_CALLER_RECEIVES)
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 
-	target = iuc_context_get_by_vpid(a->target_pid);
-	if (!target)
-		return iuc_fail(a, IUC_E_OPEN_NO_SUCH_PID, -ESRCH);
-	ret = iuc_may_reach(target);
-	if (ret) {
-		iuc_fail(a, iuc_reach_error(ret, IUC_E_OPEN_NO_SUCH_PID,
-					    IUC_E_OPEN_OTHER_APPLICATION,
-					    IUC_E_OPEN_OTHER_USER), ret);
-		goto out_target;
+	target = iuc_context_reach(a->target_pid);
+	if (IS_ERR(target)) {
+		ret = PTR_ERR(target);
+		return iuc_fail(a, iuc_reach_error(ret, IUC_E_OPEN_NO_SUCH_PID,
+						   IUC_E_OPEN_OTHER_APPLICATION,
+						   IUC_E_OPEN_OTHER_USER), ret);
 	}
 
 	ret = -ENOMEM;
@@ -626,7 +623,6 @@ out_pipe:
 out_nomem:
 	if (ret == -ENOMEM)
 		iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
-out_target:
 	iuc_context_put(target);
 	return ret;
 }
@@ -708,17 +704,13 @@ long iuc_send_pipe(struct iuc_context *ctx, void *args)
 		return iuc_fail(a, IUC_E_SEND_UNKNOWN_ID, -EBADF);
 	pipe = end->pipe;
 
-	target = iuc_context_get_by_vpid(a->target_pid);
-	if (!target) {
-		ret = iuc_fail(a, IUC_E_SEND_NO_SUCH_PID, -ESRCH);
-		goto out_pipe;
-	}
-	ret = iuc_may_reach(target);
-	if (ret) {
+	target = iuc_context_reach(a->target_pid);
+	if (IS_ERR(target)) {
+		ret = PTR_ERR(target);
 		iuc_fail(a, iuc_reach_error(ret, IUC_E_SEND_NO_SUCH_PID,
 					    IUC_E_SEND_OTHER_APPLICATION,
 					    IUC_E_SEND_OTHER_USER), ret);
-		goto out_target;
+		goto out_pipe;
 	}
 	if (a->notify == IUC_NOTIFY) {
 		ev = iuc_event_alloc(IUC_SIG_RECV_PIPE, 0, IUC_EV_BOUNDED);

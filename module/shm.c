@@ -656,15 +656,12 @@ long iuc_share_mem(struct iuc_context *ctx, void *args)
 	if (a->addr + a->length < a->addr || a->addr + a->length > TASK_SIZE)
 		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
 
-	target = iuc_context_get_by_vpid(a->target_pid);
-	if (!target)
-		return iuc_fail(a, IUC_E_SHARE_NO_SUCH_PID, -ESRCH);
-	ret = iuc_may_reach(target);
-	if (ret) {
-		iuc_fail(a, ret == -EACCES ? IUC_E_SHARE_OTHER_APPLICATION :
-			 ret == -EPERM ? IUC_E_SHARE_OTHER_USER :
-			 IUC_E_SHARE_NO_SUCH_PID, ret);
-		goto out_target;
+	target = iuc_context_reach(a->target_pid);
+	if (IS_ERR(target)) {
+		ret = PTR_ERR(target);
+		return iuc_fail(a, ret == -EACCES ? IUC_E_SHARE_OTHER_APPLICATION :
+				ret == -EPERM ? IUC_E_SHARE_OTHER_USER :
+				IUC_E_SHARE_NO_SUCH_PID, ret);
 	}
 	if (!iuc_receiver_has_room(target, a->length)) {
 		ret = iuc_fail(a, IUC_E_SHARE_NO_ROOM, -ENOMEM);

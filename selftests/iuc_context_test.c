@@ -426,4 +426,36 @@ TEST(no_context_esrch)
 	EXPECT_EQ(0, ag_stop(&a));
 }
 
+/*
+ * Of a process it may not reach, a caller learns what kill(2) tells it:
+ * an unprivileged user's OPEN_PIPE to a root process answers EPERM /
+ * IUC_E_OPEN_OTHER_USER whether that process has a context (the test
+ * process) or not (an agent).  (It answered ESRCH / 0x20 for the one
+ * without, telling which of root's processes use IUC.)
+ */
+TEST(unreachable_user_learns_nothing_of_context)
+{
+	struct iuc_open_pipe with, without;
+	struct agent user, plain;
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getuid());
+	ASSERT_EQ(0, agent_start(&plain, NULL));
+	ASSERT_EQ(0, agent_start(&user, NULL));
+	ASSERT_EQ(0, ag_setuid(&user, 65534));
+	ASSERT_EQ(0, ag_open_dev(&user));
+
+	with = iuc_pipe_args(getpid(), 1);
+	EXPECT_EQ(-EPERM, ag_open_pipe(&user, &with));
+	EXPECT_EQ(IUC_E_OPEN_OTHER_USER, with.error);
+	without = iuc_pipe_args(plain.pid, 1);
+	EXPECT_EQ(-EPERM, ag_open_pipe(&user, &without));
+	EXPECT_EQ(IUC_E_OPEN_OTHER_USER, without.error);
+
+	EXPECT_EQ(0, ag_stop(&user));
+	EXPECT_EQ(0, ag_stop(&plain));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -637,10 +637,12 @@ TEST(setns_unprivileged_refused)
 	ASSERT_EQ(0, px_ag_setuid(&y, PX_UID_NOBODY, PX_UID_NOBODY, PX_UID_NOBODY, &caps));
 	ASSERT_EQ(0, caps);
 	EXPECT_EQ(-EPERM, px_do(&y, PX_SETNS, 0, NULL));
-	/* Still outside: x is another application for it. */
+	/* Still outside, in the test's application. */
+	EXPECT_EQ(ipc_ns_ino(), px_ag_ns_ino(&y));
+	/* x is root's: another user is told before another application. */
 	op = op_args(x.pid, 0, IUC_PIPE_MODE_RAW, IUC_NOTIFY);
-	EXPECT_EQ(-EACCES, px_ag_open_pipe(&y, &op));
-	EXPECT_EQ(IUC_E_OPEN_OTHER_APPLICATION, op.error);
+	EXPECT_EQ(-EPERM, px_ag_open_pipe(&y, &op));
+	EXPECT_EQ(IUC_E_OPEN_OTHER_USER, op.error);
 
 	ASSERT_EQ(0, px_start(&z, NULL, -1));
 	ASSERT_EQ(0, px_ag_open_path(&z, path));

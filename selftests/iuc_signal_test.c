@@ -22,29 +22,6 @@ static int ag_pipe_to_me(struct agent *ag, uint16_t command, struct iuc_open_pip
 	return ag_open_pipe(ag, op);
 }
 
-/* Context of the test process handling RECV_PIPE and PIPE_CLOSED. */
-static int open_receiver(uint32_t rt_recv, uint32_t rt_closed)
-{
-	int fd = iuc_open();
-
-	if (fd < 0)
-		return -errno;
-	if (iuc_handle_signal(fd, IUC_SIG_RECV_PIPE, rt_recv, NULL) ||
-	    iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, rt_closed, NULL)) {
-		close(fd);
-		return -EIO;
-	}
-	return fd;
-}
-
-/* Start an agent with a context (no handlers, not READY). */
-static int start_opener(struct agent *ag)
-{
-	int ret = agent_start(ag, NULL);
-
-	return ret ? ret : ag_open_dev(ag);
-}
-
 /* Nonblocking read(2) of one record: bytes or -errno. */
 static int read_nb(int fd, void *buf, size_t len)
 {
@@ -251,10 +228,10 @@ TEST(records_wait_for_ready)
 	struct iuc_signal s;
 	struct agent ag;
 	uint32_t err;
-	int fd = open_receiver(0, 0);
+	int fd = iuc_open_receiver(0, 0);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 
 	for (int i = 0; i < 3; i++) {
 		ASSERT_EQ(0, ag_pipe_to_me(&ag, (uint16_t)(0x10 + i), &op[i]));
@@ -308,10 +285,10 @@ TEST(read_whole_records)
 	struct iuc_signal buf[8];
 	struct iuc_open_pipe op[5];
 	struct agent ag;
-	int fd = open_receiver(0, 0);
+	int fd = iuc_open_receiver(0, 0);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 	ASSERT_EQ(0, iuc_ready(fd, NULL));
 	for (int i = 0; i < 5; i++) {
 		ASSERT_EQ(0, ag_pipe_to_me(&ag, (uint16_t)(i + 1), &op[i]));
@@ -431,10 +408,10 @@ TEST(blocking_read_waits)
 	struct iuc_open_pipe op[3];
 	struct agent ag;
 	pthread_t t;
-	int fd = open_receiver(0, 0);
+	int fd = iuc_open_receiver(0, 0);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 	r.fd = fd;
 
 	/* Two records queued, not READY. */
@@ -474,10 +451,10 @@ TEST(poll_and_epoll)
 	struct iuc_open_pipe op;
 	struct iuc_signal s;
 	struct agent ag;
-	int ep, fd = open_receiver(0, 0);
+	int ep, fd = iuc_open_receiver(0, 0);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
 	ev.data.u64 = 0x1234;
@@ -526,7 +503,7 @@ TEST(unhandled_codes_not_queued)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_RECV_PIPE, 0, NULL));
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 
 	ASSERT_EQ(0, ag_pipe_to_me(&ag, 1, &op[0]));
 	ASSERT_EQ(0, ag_close_pipe(&ag, op[0].id, NULL));	/* not recorded */
@@ -563,10 +540,10 @@ TEST(unhandle_keeps_queued_records)
 	struct iuc_open_pipe op;
 	struct iuc_signal s;
 	struct agent ag;
-	int fd = open_receiver(0, 0);
+	int fd = iuc_open_receiver(0, 0);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 	ASSERT_EQ(0, ag_pipe_to_me(&ag, 7, &op));
 	ASSERT_EQ(0, ag_close_pipe(&ag, op.id, NULL));
 	ASSERT_EQ(0, iuc_unhandle_signal(fd, IUC_SIG_PIPE_CLOSED, NULL));
@@ -585,11 +562,11 @@ TEST(unhandle_keeps_queued_records)
 
 /* ---- real-time signals ------------------------------------------------- */
 
-/* Check one real-time signal: number, SI_MESGQ, code in sival_int, sender. */
+/* Check one real-time signal: number, SI_ASYNCIO, code in si_errno, sender. */
 #define EXPECT_RT(si, sig, code, pid) do {				\
 	EXPECT_EQ((sig), (si).si_signo);				\
-	EXPECT_EQ(SI_MESGQ, (si).si_code);				\
-	EXPECT_EQ((code), (si).si_value.sival_int);			\
+	EXPECT_EQ(SI_ASYNCIO, (si).si_code);				\
+	EXPECT_EQ((code), (si).si_errno);				\
 	EXPECT_EQ((pid), (si).si_pid);					\
 	EXPECT_EQ(getuid(), (si).si_uid);				\
 } while (0)
@@ -605,8 +582,8 @@ static bool no_rt_pending(void)
 
 /*
  * No real-time signal before READY; READY sends one per queued record of a
- * code handled with a real-time signal, in order, with SI_MESGQ, the
- * signal code in sival_int and the pid of the process that raised it.
+ * code handled with a real-time signal, in order, with SI_ASYNCIO, the
+ * signal code in si_errno and the pid of the process that raised it.
  * After READY each record sends its signal as it is queued.
  */
 TEST(rt_signals_sent_at_ready_in_order)
@@ -619,9 +596,9 @@ TEST(rt_signals_sent_at_ready_in_order)
 	int fd;
 
 	ASSERT_EQ(0, block_rt_signals());
-	fd = open_receiver((uint32_t)sig, (uint32_t)sig);
+	fd = iuc_open_receiver((uint32_t)sig, (uint32_t)sig);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 
 	ASSERT_EQ(0, ag_pipe_to_me(&ag, 1, &op[0]));
 	ASSERT_EQ(0, ag_close_pipe(&ag, op[0].id, NULL));
@@ -671,10 +648,10 @@ TEST(rt_signal_per_code)
 
 	ASSERT_EQ(64, SIGRTMAX);
 	ASSERT_EQ(0, block_rt_signals());
-	fd = open_receiver((uint32_t)sig_recv, (uint32_t)sig_closed);
+	fd = iuc_open_receiver((uint32_t)sig_recv, (uint32_t)sig_closed);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, iuc_ready(fd, NULL));
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 
 	ASSERT_EQ(0, ag_pipe_to_me(&ag, 1, &op));
 	ASSERT_EQ(sig_recv, wait_rt(sig_recv, &si, TIMEOUT_MS));
@@ -725,15 +702,15 @@ TEST(rt_signal_sender_pid)
 	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
 	ASSERT_EQ(0, ag_wait_rt(&ag, SIGRTMIN, &ri, TIMEOUT_MS));
 	EXPECT_EQ(SIGRTMIN, ri.signo);
-	EXPECT_EQ(SI_MESGQ, ri.code);
-	EXPECT_EQ(IUC_SIG_RECV_PIPE, ri.value);
+	EXPECT_EQ(SI_ASYNCIO, ri.code);
+	EXPECT_EQ(IUC_SIG_RECV_PIPE, ri.iuc_code);
 	EXPECT_EQ(getpid(), ri.pid);
 
 	ASSERT_EQ(0, iuc_close_pipe(fd, op.id, NULL));
 	ASSERT_EQ(0, ag_wait_rt(&ag, SIGRTMIN + 2, &ri, TIMEOUT_MS));
 	EXPECT_EQ(SIGRTMIN + 2, ri.signo);
-	EXPECT_EQ(SI_MESGQ, ri.code);
-	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, ri.value);
+	EXPECT_EQ(SI_ASYNCIO, ri.code);
+	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, ri.iuc_code);
 	EXPECT_EQ(getpid(), ri.pid);
 	EXPECT_EQ(0, ag_stop(&ag));
 }
@@ -793,13 +770,13 @@ TEST_F(queue, full_queue_refuses_notification)
 	struct iuc_open_pipe op[SMALL_QUEUE], extra;
 	struct iuc_signal s;
 	struct agent ag;
-	int fd = open_receiver(0, 0);
+	int fd = iuc_open_receiver(0, 0);
 
 	ASSERT_LE(0, fd);
 	if (variant->ready_first) {
 		ASSERT_EQ(0, iuc_ready(fd, NULL));
 	}
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 
 	for (int i = 0; i < SMALL_QUEUE; i++) {
 		ASSERT_EQ(0, ag_pipe_to_me(&ag, (uint16_t)(i + 1), &op[i])) TH_LOG("pipe %d", i);
@@ -843,13 +820,13 @@ TEST_F(queue, closing_records_bypass_full_queue)
 	struct iuc_signal s;
 	struct agent ag;
 	uint32_t err;
-	int fd = open_receiver(0, 0);
+	int fd = iuc_open_receiver(0, 0);
 
 	ASSERT_LE(0, fd);
 	if (variant->ready_first) {
 		ASSERT_EQ(0, iuc_ready(fd, NULL));
 	}
-	ASSERT_EQ(0, start_opener(&ag));
+	ASSERT_EQ(0, ag_start_opener(&ag));
 
 	for (int i = 0; i < SMALL_QUEUE; i++) {
 		ASSERT_EQ(0, ag_pipe_to_me(&ag, (uint16_t)(i + 1), &op[i]));

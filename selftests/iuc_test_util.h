@@ -506,7 +506,7 @@ enum ag_op {
 	AG_READ_SIG,		/* a0 timeout ms -> sig */
 	AG_READ_RAW,		/* read(2) of 64 bytes at once -> ret = bytes */
 	AG_POLL,		/* a0 timeout ms -> ret = revents */
-	AG_WAIT_RT,		/* a0 signal, a1 timeout -> v0 signo, v1 si_code, v2 sival_int, v3 si_pid */
+	AG_WAIT_RT,		/* a0 signal, a1 timeout -> v0 signo, v1 si_code, v2 si_errno, v3 si_pid */
 	AG_SETUID,		/* a0 uid: setresuid(uid, uid, uid), drops all caps */
 	AG_DROP_CAP,		/* a0 capability */
 	AG_UNSHARE_IPC,		/* unshare(CLONE_NEWIPC) */
@@ -670,7 +670,7 @@ static inline void agent_do(struct ag_msg *m, struct ag_reply *r, int *fds,
 		if (r->ret > 0) {
 			r->v[0] = si.si_signo;
 			r->v[1] = (uint64_t)(int64_t)si.si_code;
-			r->v[2] = (uint64_t)(int64_t)si.si_value.sival_int;
+			r->v[2] = (uint64_t)(int64_t)si.si_errno;
 			r->v[3] = si.si_pid;
 			r->ret = 0;
 		}
@@ -948,7 +948,8 @@ static inline int ag_poll(struct agent *ag, int timeout_ms)
 }
 
 struct rt_info {
-	int signo, code, value;
+	int signo, code;
+	int iuc_code;		/* si_errno: the IUC signal code */
 	pid_t pid;
 };
 
@@ -963,7 +964,7 @@ static inline int ag_wait_rt(struct agent *ag, int sig, struct rt_info *ri,
 	if (ret == 0) {
 		ri->signo = (int)r.v[0];
 		ri->code = (int)(int64_t)r.v[1];
-		ri->value = (int)(int64_t)r.v[2];
+		ri->iuc_code = (int)(int64_t)r.v[2];
 		ri->pid = (pid_t)r.v[3];
 	}
 	return ret;
@@ -1090,6 +1091,29 @@ static inline int ag_start_target(struct agent *ag)
 	if (!ret)
 		ret = ag_ready(ag, NULL);
 	return ret;
+}
+
+/* Start an agent with a context (no handlers, not READY). */
+static inline int ag_start_opener(struct agent *ag)
+{
+	int ret = agent_start(ag, NULL);
+
+	return ret ? ret : ag_open_dev(ag);
+}
+
+/* Context of the test process handling RECV_PIPE and PIPE_CLOSED. */
+static inline int iuc_open_receiver(uint32_t rt_recv, uint32_t rt_closed)
+{
+	int fd = iuc_open();
+
+	if (fd < 0)
+		return -errno;
+	if (iuc_handle_signal(fd, IUC_SIG_RECV_PIPE, rt_recv, NULL) ||
+	    iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, rt_closed, NULL)) {
+		close(fd);
+		return -EIO;
+	}
+	return fd;
 }
 
 #endif /* IUC_TEST_UTIL_H */

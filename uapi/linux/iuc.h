@@ -86,7 +86,8 @@
  * max_pipe_kib_per_user allows (CAP_SYS_RESOURCE or CAP_SYS_ADMIN lift it)
  */
 #define IUC_E_LIMIT		0x3E
-#define IUC_E_QUEUE_FULL	0x3F	/* EAGAIN: the target's signal queue is full */
+/* EAGAIN: the target's signal queue is full, or a record's RT signal cannot be queued */
+#define IUC_E_QUEUE_FULL	0x3F
 
 /* Signal codes of the specification. */
 #define IUC_SIG_RECV_PIPE		0x20
@@ -634,7 +635,8 @@ struct iuc_sig_unshared_mem {
  */
 struct iuc_signal {
 	__u8	code;		/* IUC_SIG_* */
-	__u8	__pad[7];
+	__u8	flags;		/* IUC_SIGNAL_* */
+	__u8	__pad[6];
 	union {
 		__u8					raw[32];
 		struct iuc_sig_recv_pipe		recv_pipe;
@@ -651,9 +653,19 @@ struct iuc_signal {
 #define IUC_SIGNAL_SIZE		64
 
 /*
- * The real-time signal a handled code raises carries si_code SI_MESGQ,
- * si_pid/si_uid of the process that caused it (0 for the kernel) and the
- * signal code in si_value.sival_int (ssi_int for signalfd).
+ * @flags of a record: its code is handled with a real-time signal, which
+ * could not be queued (the receiver's RLIMIT_SIGPENDING was reached).  Only
+ * records that cannot be refused to their sender carry it: closing records
+ * and records made readable by READY.  A call whose record's signal cannot
+ * be queued otherwise fails with EAGAIN and IUC_E_QUEUE_FULL instead.
+ */
+#define IUC_SIGNAL_RT_NOT_SENT	0x01
+
+/*
+ * The real-time signal a handled code raises is process-directed (any
+ * thread that does not block it takes it) and carries si_code SI_ASYNCIO,
+ * the signal code in si_errno (ssi_errno for signalfd), and si_pid/si_uid
+ * of the process that caused it (0 for the kernel).  si_value is 0.
  */
 
 #endif /* _UAPI_LINUX_IUC_H */

@@ -75,9 +75,9 @@ int run_child(int ready_fd)
 	if (!check(::sigtimedwait(&set, &si, &ts) == SIGRTMIN, me, "no SIGRTMIN"))
 		return 1;
 	std::printf("child: got real-time signal %d: si_code %s, code 0x%02x, from pid %d\n",
-		    si.si_signo, si.si_code == SI_MESGQ ? "SI_MESGQ" : "(not SI_MESGQ)",
-		    si.si_value.sival_int, static_cast<int>(si.si_pid));
-	if (!check(si.si_code == SI_MESGQ && si.si_value.sival_int == IUC_SIG_RECV_PIPE &&
+		    si.si_signo, si.si_code == SI_ASYNCIO ? "SI_ASYNCIO" : "(not SI_ASYNCIO)",
+		    si.si_errno, static_cast<int>(si.si_pid));
+	if (!check(si.si_code == SI_ASYNCIO && si.si_errno == IUC_SIG_RECV_PIPE &&
 		   si.si_pid == ::getppid(), me, "real-time signal contents"))
 		return 1;
 

@@ -10,8 +10,10 @@
 // Signals arrive as 64-byte records (struct iuc_signal) read from the fd,
 // for the codes the process handles, once it declared itself ready();
 // with a real-time signal chosen in handle_signal(), the kernel also sends
-// that signal for each record (si_code SI_MESGQ, si_value.sival_int = the
-// code, si_pid = the process that caused it).  fd() can go into poll(2) or
+// that signal to the process for each record (si_code SI_ASYNCIO, si_errno
+// = the code, si_pid/si_uid = the process that caused it); a record whose
+// signal could not be queued (RLIMIT_SIGPENDING) has IUC_SIGNAL_RT_NOT_SENT
+// in its flags.  fd() can go into poll(2) or
 // epoll: POLLIN means a record is readable.
 //
 //     auto ctx = iuc::context::open();
