@@ -64,8 +64,8 @@ struct iuc_event {
 /*
  * The IUC side of one process (thread group).  Created by the process's
  * open() of /dev/iuc, bound to it for its whole life: only that process
- * may use it, and it ends when the process exits, whoever still holds the
- * file.
+ * may use it, and it ends when the process exits or closes its last fd of
+ * it, whoever still holds the file.
  */
 struct iuc_context {
 	struct kref		ref;

@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/fdtable.h>
 #include <linux/fs.h>
 #ifdef IUC_HAVE_IO_URING_CMD_H
 #include <linux/io_uring/cmd.h>
@@ -19,6 +20,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/sched.h>
 #include <linux/uaccess.h>
 
 #include "iuc_internal.h"
@@ -223,9 +225,34 @@ static int iuc_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
+/* iterate_fd() callback: is fd @n the file @file? */
+static int iuc_fd_is(const void *file, struct file *f, unsigned int n)
+{
+	return f == file;
+}
+
+/*
+ * An fd of the file is closed, by whichever process held it.  When the
+ * owner closes its last one while others (a forked child, the receiver of
+ * an SCM_RIGHTS message) still hold the file, the context ends now: its
+ * peers learn it, and the process may open /dev/iuc anew.  Threads share
+ * the table looked at; io_uring's workers close nothing of it, and a file
+ * registered with io_uring is no fd: it does not keep the context.  At
+ * exit the table is gone already (iterate_fd() of NULL finds nothing).
+ */
+static int iuc_flush(struct file *file, fl_owner_t id)
+{
+	struct iuc_context *ctx = file->private_data;
+
+	if (iuc_context_is_current(ctx) &&
+	    !iterate_fd(current->files, 0, iuc_fd_is, file))
+		iuc_context_end(ctx);
+	return 0;
+}
+
 /*
  * The last reference to the file is gone: the context ends now unless its
- * process's exit already ended it.
+ * process's exit, or its last close(2), already ended it.
  */
 static int iuc_release(struct inode *inode, struct file *file)
 {
@@ -294,6 +321,7 @@ static int iuc_mmap(struct file *file, struct vm_area_struct *vma)
 static const struct file_operations iuc_fops = {
 	.owner		= THIS_MODULE,
 	.open		= iuc_open,
+	.flush		= iuc_flush,
 	.release	= iuc_release,
 	.read		= iuc_read,
 	.poll		= iuc_poll,

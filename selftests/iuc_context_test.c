@@ -7,12 +7,13 @@
  * receivers of SCM_RIGHTS get EBADFD / IUC_E_NOT_OWNER, POLLERR), and the
  * context ends when its process exits, even while another process still
  * holds the fd: its peers get PIPE_CLOSED "peer died" and its pid cannot
- * be reached any more.
+ * be reached any more; or when the process closes its last fd of it.
  */
 #include <pthread.h>
 
 #include "kselftest_harness.h"
 #include "iuc_test_util.h"
+#include "iuc_race_util.h"
 
 /* /dev/iuc is a character device of mode 0666. */
 TEST(device_node)
@@ -424,6 +425,97 @@ TEST(no_context_esrch)
 	EXPECT_EQ(0, iuc_open_pipe(fd, &op));
 	EXPECT_EQ(IUC_E_NONE, op.error);
 	EXPECT_EQ(0, ag_stop(&a));
+}
+
+/*
+ * Start a target agent and open a notified pipe to it from @fd, whose
+ * RECV_PIPE it reads.  0 or -errno.
+ */
+static int pipe_to_target(int fd, struct agent *tgt, struct iuc_open_pipe *op)
+{
+	struct iuc_signal s;
+	int ret = ag_start_target(tgt);
+
+	*op = iuc_pipe_args(tgt->pid, 1);
+	if (!ret)
+		ret = iuc_open_pipe(fd, op);
+	if (!ret)
+		ret = ag_read_sig(tgt, &s, TIMEOUT_MS);
+	return ret;
+}
+
+/*
+ * The owner closes its fd while a forked child still holds the file: the
+ * context ends at once (the peer's PIPE_CLOSED is queued by the time
+ * close(2) returns, "peer died") and the owner may open /dev/iuc again.
+ * The child's fd stays refused.  (The child's hold kept the old context
+ * alive and bound to the owner: EBUSY forever, no PIPE_CLOSED.)
+ */
+TEST(close_last_fd_ends_context)
+{
+	struct agent_opts o = { .inherit_fd = -1, .sock = -1 };
+	struct iuc_open_pipe op;
+	struct agent child, tgt;
+	struct iuc_signal s;
+	int fd = iuc_open(), fd2;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe_to_target(fd, &tgt, &op));
+	o.inherit_fd = fd;
+	ASSERT_EQ(0, agent_start(&child, &o));
+
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, ag_read_sig(&tgt, &s, 0));
+	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
+	EXPECT_EQ(op.peer_id, s.data.pipe_closed.id);
+	EXPECT_EQ(IUC_CLOSED_PEER_DIED, s.data.pipe_closed.closing_type);
+
+	fd2 = iuc_open();
+	ASSERT_LE(0, fd2) TH_LOG("open after close: %s", strerror(errno));
+	EXPECT_EQ(0, iuc_ready(fd2, NULL));
+	child.slot = AG_INHERITED;
+	EXPECT_EQ(-EBADFD, ag_ready(&child, NULL));
+	EXPECT_EQ(0, ag_stop(&child));
+	EXPECT_EQ(0, ag_stop(&tgt));
+	close(fd2);
+}
+
+static void *close_in_thread(void *arg)
+{
+	return (void *)(intptr_t)close((int)(intptr_t)arg);
+}
+
+/*
+ * While the process holds another fd of its context (a dup, closed here by
+ * another thread), closing one ends nothing; closing the last one does.
+ */
+TEST(close_dup_keeps_context)
+{
+	struct iuc_open_pipe op;
+	struct race_thread th;
+	struct agent tgt;
+	struct iuc_signal s;
+	int fd = iuc_open(), fd2, fd3;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe_to_target(fd, &tgt, &op));
+
+	fd2 = dup(fd);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, race_thread_start(&th, close_in_thread, (void *)(intptr_t)fd));
+	EXPECT_EQ(NULL, race_thread_join(&th));
+	EXPECT_EQ(-ETIMEDOUT, ag_read_sig(&tgt, &s, 0));
+	EXPECT_EQ(-1, iuc_open());
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(0, iuc_ready(fd2, NULL));
+
+	ASSERT_EQ(0, close(fd2));
+	ASSERT_EQ(0, ag_read_sig(&tgt, &s, 0));
+	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
+	fd3 = iuc_open();
+	EXPECT_LE(0, fd3);
+	EXPECT_EQ(0, ag_stop(&tgt));
+	close(fd3);
 }
 
 /*
