@@ -181,4 +181,82 @@ TEST_F(uring, other_process_refused)
 	EXPECT_EQ(0, wait_child(pid, true));
 }
 
+/*
+ * Submit [read of an empty pipe] -> linked IS_SIGNAL_HANDLED(@a) with
+ * @sqe_flags, then overwrite every submission slot, command area included
+ * (with the address of @b), before the linked command runs: it runs when
+ * the read completes.  0 or -errno; the result is in @a and @b.
+ */
+static int linked_cmd_after_slot_reuse(struct io_uring *ring, int fd,
+				       unsigned int sqe_flags,
+				       struct iuc_is_signal_handled *a,
+				       struct iuc_is_signal_handled *b,
+				       int *cmd_res)
+{
+	struct io_uring_sqe *sqe;
+	__u64 addr_b = (uintptr_t)b, ud;
+	char byte = 0;
+	int p[2], res, ret = 0;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_read(sqe, p[0], &byte, 1, 0);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe->user_data = 1;
+	if (prep_iuc_cmd(ring, fd, IUC_IOC_IS_SIGNAL_HANDLED, a, 2)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ring->sq.sqes[(ring->sq.sqe_tail - 1) & *ring->sq.kring_mask].flags |= sqe_flags;
+	ret = io_uring_submit(ring);
+	if (ret != 2) {
+		ret = ret < 0 ? ret : -EIO;
+		goto out;
+	}
+
+	/* Both slots are free for reuse once submit returned: reuse them. */
+	for (unsigned int i = 0; i < *ring->sq.kring_entries; i++) {
+		memset(&ring->sq.sqes[i], 0xA5, sizeof(ring->sq.sqes[i]));
+		memcpy(ring->sq.sqes[i].cmd, &addr_b, sizeof(addr_b));
+	}
+	if (write(p[1], "x", 1) != 1) {
+		ret = -errno;
+		goto out;
+	}
+	ret = 0;
+	for (int i = 0; i < 2 && !ret; i++) {
+		ret = wait_cqe(ring, &ud, &res);
+		if (!ret && ud == 2)
+			*cmd_res = res;
+	}
+out:
+	close(p[0]);
+	close(p[1]);
+	return ret;
+}
+
+/*
+ * A URING_CMD that follows another request in a link chain runs after the
+ * submission returned; with IOSQE_ASYNC io_uring copies its submission
+ * entry at once, so a reused slot does not change its argument.  (6.12's
+ * io_uring copies the entry of a linked command only when it runs, from a
+ * slot the application may have reused: the README's io_uring section.)
+ */
+TEST_F(uring, linked_cmd_keeps_its_argument)
+{
+	struct iuc_is_signal_handled a = { 0 }, b = { 0 };
+	int res = 1;
+
+	a.error = ERR_SENTINEL;
+	a.code = IUC_SIG_RECV_PIPE;
+	b.error = ERR_SENTINEL;
+	b.code = IUC_SIG_RECV_PIPE;
+	ASSERT_EQ(0, linked_cmd_after_slot_reuse(&self->ring, self->fd,
+						 IOSQE_ASYNC, &a, &b, &res));
+	EXPECT_EQ(0, res);
+	EXPECT_EQ(IUC_E_NONE, a.error);
+	EXPECT_EQ(ERR_SENTINEL, b.error);
+}
+
 TEST_HARNESS_MAIN

@@ -30,7 +30,9 @@
  * io_uring: IORING_OP_URING_CMD on the fd, cmd_op = the IUC_IOC_* command,
  * the first 8 bytes of the command area = the address of the argument
  * struct.  The completion's res is 0 or -errno; the struct is updated as
- * by ioctl(2).
+ * by ioctl(2).  A command linked after another request needs IOSQE_ASYNC
+ * on kernels (6.12) whose io_uring reads a linked command's submission
+ * entry only when it runs, after its slot may have been reused.
  */
 #ifndef _UAPI_LINUX_IUC_H
 #define _UAPI_LINUX_IUC_H
