@@ -268,4 +268,78 @@ static inline int race_sched_idle(void)
 	return sched_setscheduler(0, SCHED_IDLE, &p);
 }
 
+/* ---- munmap stalls ------------------------------------------------------ */
+
+/*
+ * An unmap stall: [@addr, +@len), populated private anonymous memory,
+ * registered with a userfaultfd that asks for UFFD_EVENT_UNMAP.  Whatever
+ * unmaps it (munmap(2), or vm_munmap() inside a call) waits after the
+ * unmap, holding no mmap_lock, until the event is read: the call is parked
+ * between its unmap and its return, until uffd_unmap_stall_release().
+ */
+struct uffd_unmap_stall {
+	int	uffd;
+};
+
+/* Returns 0, or -errno (-ENOSYS: no userfaultfd in this kernel). */
+static inline int uffd_unmap_stall_init(struct uffd_unmap_stall *s, void *addr,
+					size_t len)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_EVENT_UNMAP,
+	};
+	struct uffdio_register reg = { 0 };
+	int err;
+
+	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s->uffd < 0)
+		return -errno;
+	if (ioctl(s->uffd, UFFDIO_API, &api))
+		goto fail;
+	reg.range.start = (uintptr_t)addr;
+	reg.range.len = len;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	close(s->uffd);
+	s->uffd = -1;
+	return err;
+}
+
+/*
+ * Wait until the unmap happened and its thread is parked (the event is
+ * pending; it is not read).  Returns 0 or -ETIMEDOUT.
+ */
+static inline int uffd_unmap_stall_wait(struct uffd_unmap_stall *s, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = s->uffd, .events = POLLIN };
+	int n;
+
+	do {
+		n = poll(&pfd, 1, timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -ETIMEDOUT;
+}
+
+/* Read the UNMAP event: the parked thread goes on.  0 or -errno. */
+static inline int uffd_unmap_stall_release(struct uffd_unmap_stall *s)
+{
+	struct uffd_msg msg;
+
+	if (read(s->uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return -errno;
+	return msg.event == UFFD_EVENT_UNMAP ? 0 : -EPROTO;
+}
+
+static inline void uffd_unmap_stall_destroy(struct uffd_unmap_stall *s)
+{
+	if (s->uffd >= 0)
+		close(s->uffd);
+	s->uffd = -1;
+}
+
 #endif /* IUC_RACE_UTIL_H */
