@@ -157,6 +157,8 @@ long iuc_pipe_write(struct iuc_context *ctx, void *args);
 long iuc_pipe_read(struct iuc_context *ctx, void *args);
 
 /* shm.c */
+int iuc_shm_init(void);
+void iuc_shm_exit(void);
 void iuc_segments_release_all(struct iuc_context *ctx);
 int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma);
 void iuc_segment_map_record(struct file *file, struct iuc_event *ev);
@@ -164,6 +166,16 @@ long iuc_share_mem(struct iuc_context *ctx, void *args);
 long iuc_unshare_mem(struct iuc_context *ctx, void *args);
 long iuc_mem_unmap(struct iuc_context *ctx, void *args);
 long iuc_mem_sharing_info(struct iuc_context *ctx, void *args);
+
+/*
+ * SHARE_MEM's arguments with where the caller keeps them: an exclusive
+ * share must not take away the memory its answer is written back to.
+ */
+struct iuc_share_mem_call {
+	struct iuc_share_mem	args;
+	unsigned long		uaddr;
+	unsigned int		usize;
+};
 
 /*
  * A call handler returns 0 or a negative errno; on failure it stores the

@@ -147,7 +147,21 @@ IUC_DEFINE_CALL(PIPE_READ, pipe_read, iuc_pipe_read)
 IUC_DEFINE_CALL(PIPE_INFO, pipe_info, iuc_pipe_info)
 IUC_DEFINE_CALL(CLOSE_PIPE, close_pipe, iuc_close_pipe)
 IUC_DEFINE_CALL(MEM_UNMAP, mem_unmap, iuc_mem_unmap)
-IUC_DEFINE_CALL(SHARE_MEM, share_mem, iuc_share_mem)
+
+/* SHARE_MEM also learns where the caller's struct is (iuc_share_mem_call). */
+static long iuc_call_share_mem(struct iuc_context *ctx, void __user *uarg,
+			       unsigned int usize)
+{
+	struct iuc_share_mem_call call = {
+		.uaddr	= (unsigned long)uarg,
+		.usize	= usize,
+	};
+
+	BUILD_BUG_ON(sizeof(call.args) != IUC_SHARE_MEM_SIZE_VER0);
+	return iuc_run_call(ctx, uarg, usize, &call.args, sizeof(call.args),
+			    IUC_SHARE_MEM_SIZE_VER0, iuc_share_mem);
+}
+
 IUC_DEFINE_CALL(UNSHARE_MEM, unshare_mem, iuc_unshare_mem)
 IUC_DEFINE_CALL(MEM_SHARING_INFO, mem_sharing_info, iuc_mem_sharing_info)
 
@@ -344,12 +358,21 @@ static int __init iuc_init(void)
 	int ret;
 
 	iuc_check_uapi_layout();
-	ret = iuc_context_init();
+	ret = iuc_shm_init();
 	if (ret)
 		return ret;
+	ret = iuc_context_init();
+	if (ret)
+		goto out_shm;
 	ret = misc_register(&iuc_misc);
 	if (ret)
-		iuc_context_exit();
+		goto out_context;
+	return 0;
+
+out_context:
+	iuc_context_exit();
+out_shm:
+	iuc_shm_exit();
 	return ret;
 }
 
@@ -361,6 +384,7 @@ static void __exit iuc_exit(void)
 {
 	misc_deregister(&iuc_misc);
 	iuc_context_exit();
+	iuc_shm_exit();
 }
 
 module_init(iuc_init);

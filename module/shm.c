@@ -5,17 +5,26 @@
  *
  * SHARE_MEM pins the sharer's pages long-term with write intent (which
  * breaks copy-on-write, so a forked child of the sharer keeps its own
- * copy) and charges them to the user's RLIMIT_MEMLOCK, as io_uring does.
- * The receiver maps them from its /dev/iuc file into a VM_PFNMAP mapping
- * (special page table entries, as remap_pfn_range() makes), in its own
- * context when it reads the RECV_SHARED_MEM record (or by mmap(2) of the
- * segment id).
+ * copy) and charges the folios that hold them to the user's
+ * RLIMIT_MEMLOCK, as io_uring does.  The receiver maps them from a file of
+ * the segment's own (not its /dev/iuc file) into a VM_PFNMAP mapping
+ * (special page table entries, as remap_pfn_range() makes, filled on the
+ * first fault), in its own context when it reads the RECV_SHARED_MEM
+ * record (or by mmap(2) of the segment id).
+ *
+ * A segment becomes known by its id (mmap, MEM_UNMAP, UNSHARE_MEM,
+ * MEM_SHARING_INFO) and to the contexts' lists only once SHARE_MEM can no
+ * longer fail; until then only the call holds it.
  *
  * Exclusive sharing unmaps the range from the sharer before the call
  * returns; the pages then belong to the receiver until it unmaps them or
- * exits.  Mutual sharing leaves both mappings; the sharer may revoke it
- * (UNSHARE_MEM, or by exiting): the receiver's page table entries are
- * zapped, the pages unpinned, and later accesses there raise SIGBUS.
+ * exits.  No other mapping, pin or reference of them survives the call: a
+ * page that something else still reaches once the range is unmapped is
+ * given to the receiver as a copy.  Mutual sharing leaves both mappings;
+ * the sharer may revoke it (UNSHARE_MEM, or by exiting): the receiver's
+ * page table entries are zapped through the segment's file, whatever
+ * address space they are in, without taking its mmap_lock, the pages
+ * unpinned, and later accesses there raise SIGBUS.
  *
  * Only private anonymous memory can be shared: nothing else could promise
  * that no other mapping reaches the pages.
@@ -23,9 +32,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/module.h>
 #include <linux/pid.h>
+#include <linux/pseudo_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
@@ -34,30 +48,34 @@
 #include "iuc_internal.h"
 
 struct iuc_segment {
-	struct kref		ref;		/* table, receiver's list, mappings */
+	/* The SHARE_MEM call, the table with the receiver's list, each mapping. */
+	struct kref		ref;
 	struct rcu_head		rcu;
 	u64			id;
 
 	/*
-	 * @lock protects @pages (NULL once unpinned), @revoked, @rmm and
-	 * @receiver_addr.  Taken inside the receiver's mmap_lock by mmap.
+	 * @lock protects @pages (NULL once unpinned), @revoked and
+	 * @receiver_addr.  Taken inside the receiver's mmap_lock by mmap and
+	 * by the fault that fills a mapping.
 	 */
 	struct mutex		lock;
 	struct page		**pages;
 	bool			revoked;
-	struct mm_struct	*rmm;		/* the receiver's, once mapped (mmgrab) */
 	u64			receiver_addr;
 
 	/* Membership of the contexts' lists, under their segs_lock. */
 	struct list_head	sharer_node;
 	struct list_head	receiver_node;
 
-	/* Immutable after creation. */
+	/* Immutable once published. */
+	struct file		*file;		/* what the receiver's mappings map */
 	struct iuc_context	*sharer;	/* referenced */
 	struct iuc_context	*receiver;	/* referenced */
 	struct user_struct	*user;		/* charged for the pins */
+	unsigned long		*copied;	/* exclusive: pages we copied, not pinned */
 	struct iuc_event	*unshared_ev;	/* UNSHARED_MEM, until sent */
 	unsigned long		nr_pages;
+	unsigned long		charged;	/* pages charged to @user */
 	u64			sharer_addr;
 	u64			length;
 	u16			command;
@@ -65,9 +83,79 @@ struct iuc_segment {
 	u8			access;
 };
 
-/* Segments by id.  Ids come from a 64-bit counter and are never reused. */
+/*
+ * Segments by id.  Ids come from a 64-bit counter and are never reused; a
+ * SHARE_MEM in progress holds its id reserved (lookups see nothing there)
+ * until it publishes the segment.
+ */
 static DEFINE_XARRAY(iuc_segments);
 static atomic64_t iuc_next_segment_id = ATOMIC64_INIT(0);
+
+/*
+ * The files the receivers' mappings map, one per segment, with an inode
+ * of its own, on this module's pseudo filesystem (as dma-buf does).  A
+ * mapping must not hold the receiver's /dev/iuc file, whose release ends
+ * its context; and the inode's address_space lists every mapping of the
+ * segment, in any address space, so that revoking zaps them with
+ * unmap_mapping_range() under the inode's i_mmap lock only.
+ */
+#define IUC_SHM_MAGIC	0x49554353	/* "IUCS" */
+
+static struct vfsmount *iuc_shm_mnt;
+
+static int iuc_shm_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, IUC_SHM_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * No .owner: a superblock would hold the module, which could then never
+ * be unloaded.  The mount lives from module load to unload; the segment
+ * files hold the module (iuc_segment_fops.owner).
+ */
+static struct file_system_type iuc_shm_fs_type = {
+	.name			= "iuc_shm",
+	.init_fs_context	= iuc_shm_init_fs_context,
+	.kill_sb		= kill_anon_super,
+};
+
+/* A segment file only carries mappings; opening it again is refused. */
+static const struct file_operations iuc_segment_fops = {
+	.owner	= THIS_MODULE,
+	.llseek	= noop_llseek,
+};
+
+int __init iuc_shm_init(void)
+{
+	iuc_shm_mnt = kern_mount(&iuc_shm_fs_type);
+	return PTR_ERR_OR_ZERO(iuc_shm_mnt);
+}
+
+void iuc_shm_exit(void)
+{
+	kern_unmount(iuc_shm_mnt);
+}
+
+static int iuc_segment_file_create(struct iuc_segment *seg)
+{
+	struct inode *inode;
+	struct file *file;
+
+	inode = alloc_anon_inode(iuc_shm_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	/* The file's, given back by __fput(); we run in a call, holding one. */
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(inode, iuc_shm_mnt, "iuc-segment", O_RDWR,
+				 &iuc_segment_fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		iput(inode);
+		return PTR_ERR(file);
+	}
+	seg->file = file;
+	return 0;
+}
 
 static void iuc_vm_flags_set(struct vm_area_struct *vma, vm_flags_t set,
 			     vm_flags_t clear)
@@ -99,14 +187,59 @@ static int iuc_account_pins(struct user_struct *user, unsigned long nr_pages)
 	return 0;
 }
 
-/* Unpin the pages and give back their charge.  Under seg->lock. */
+static void iuc_unaccount_pins(struct user_struct *user, unsigned long nr_pages)
+{
+	atomic_long_sub(nr_pages, &user->locked_vm);
+}
+
+/* How many pages from @i on belong to the folio of page @i. */
+static unsigned long iuc_folio_run(struct page **pages, unsigned long nr,
+				   unsigned long i)
+{
+	struct folio *folio = page_folio(pages[i]);
+	unsigned long n = 1;
+
+	while (i + n < nr && page_folio(pages[i + n]) == folio)
+		n++;
+	return n;
+}
+
+/*
+ * What pinning @pages really holds: a pinned page keeps its whole folio
+ * unmovable (one 4 KiB page of a THP holds 2 MiB), so each folio counts
+ * whole, once per run of its pages (a folio met twice counts twice: more,
+ * never less, than what is held).
+ */
+static unsigned long iuc_pins_charge(struct page **pages, unsigned long nr)
+{
+	unsigned long i, n, charge = 0;
+
+	for (i = 0; i < nr; i += n) {
+		n = iuc_folio_run(pages, nr, i);
+		charge += folio_nr_pages(page_folio(pages[i]));
+	}
+	return charge;
+}
+
+/* Unpin the pages, free our copies, give back the charge.  Under seg->lock. */
 static void iuc_segment_unpin(struct iuc_segment *seg)
 {
+	unsigned long i;
+
 	lockdep_assert_held(&seg->lock);
 	if (!seg->pages)
 		return;
-	unpin_user_pages(seg->pages, seg->nr_pages);
-	atomic_long_sub(seg->nr_pages, &seg->user->locked_vm);
+	if (!seg->copied) {
+		unpin_user_pages(seg->pages, seg->nr_pages);
+	} else {
+		for (i = 0; i < seg->nr_pages; i++) {
+			if (test_bit(i, seg->copied))
+				put_page(seg->pages[i]);
+			else
+				unpin_user_page(seg->pages[i]);
+		}
+	}
+	iuc_unaccount_pins(seg->user, seg->charged);
 	kvfree(seg->pages);
 	seg->pages = NULL;
 }
@@ -120,8 +253,9 @@ static void iuc_segment_free(struct kref *ref)
 	mutex_lock(&seg->lock);
 	iuc_segment_unpin(seg);
 	mutex_unlock(&seg->lock);
-	if (seg->rmm)
-		mmdrop(seg->rmm);
+	if (seg->file)
+		fput(seg->file);
+	kvfree(seg->copied);
 	iuc_event_free(seg->unshared_ev);
 	free_uid(seg->user);
 	iuc_context_put(seg->sharer);
@@ -169,10 +303,74 @@ static void iuc_segment_vm_close(struct vm_area_struct *vma)
 	iuc_segment_put(vma->vm_private_data);
 }
 
-/* Only a revoked segment has no page table entries: its accesses fail. */
+struct iuc_remap {
+	struct iuc_segment	*seg;
+	struct mm_struct	*mm;
+	unsigned long		start;
+	unsigned long		first;		/* page of the segment at @start */
+	pgprot_t		prot;
+};
+
+/*
+ * One page table entry of the receiver's mapping: a special entry, as
+ * remap_pfn_range() makes, which takes no reference on the page (the pin
+ * does) and is never treated as a normal page by the core.  An entry that
+ * a fault of another thread made already is left alone.
+ */
+static int iuc_segment_set_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct iuc_remap *r = data;
+	struct page *page;
+
+	if (!pte_none(ptep_get(pte)))
+		return 0;
+	page = r->seg->pages[r->first + ((addr - r->start) >> PAGE_SHIFT)];
+	set_pte_at(r->mm, addr, pte,
+		   pte_mkspecial(pfn_pte(page_to_pfn(page), r->prot)));
+	return 0;
+}
+
+/*
+ * Fill @vma, a mapping of @seg or a part of one, in one walk of its page
+ * tables.  The pages are ordinary write-back RAM, so the per-page memory
+ * type lookups that vmf_insert_pfn() makes for device memory are not
+ * needed.  Under seg->lock, with @seg not revoked.
+ */
+static int iuc_segment_remap(struct iuc_segment *seg, struct vm_area_struct *vma)
+{
+	struct iuc_remap r = {
+		.seg	= seg,
+		.mm	= vma->vm_mm,
+		.start	= vma->vm_start,
+		.first	= vma->vm_pgoff - seg->id,
+		.prot	= vma->vm_page_prot,
+	};
+
+	if (r.first + vma_pages(vma) > seg->nr_pages)
+		return -EINVAL;
+	return apply_to_page_range(vma->vm_mm, vma->vm_start,
+				   vma->vm_end - vma->vm_start,
+				   iuc_segment_set_pte, &r);
+}
+
+/*
+ * The first access fills the whole mapping.  Not at mmap(2) time: a
+ * mapping joins the segment file's i_mmap tree (where revoking looks for
+ * it) only after ->mmap returns, so entries made there could escape a
+ * revocation running in between.  A fault happens on a mapping already in
+ * the tree; one that comes after the revocation raises SIGBUS.
+ */
 static vm_fault_t iuc_segment_vm_fault(struct vm_fault *vmf)
 {
-	return VM_FAULT_SIGBUS;
+	struct vm_area_struct *vma = vmf->vma;
+	struct iuc_segment *seg = vma->vm_private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	mutex_lock(&seg->lock);
+	if (!seg->revoked && seg->pages && !iuc_segment_remap(seg, vma))
+		ret = VM_FAULT_NOPAGE;
+	mutex_unlock(&seg->lock);
+	return ret;
 }
 
 static const struct vm_operations_struct iuc_segment_vm_ops = {
@@ -181,50 +379,11 @@ static const struct vm_operations_struct iuc_segment_vm_ops = {
 	.fault	= iuc_segment_vm_fault,
 };
 
-struct iuc_remap {
-	struct iuc_segment	*seg;
-	struct mm_struct	*mm;
-	unsigned long		start;
-	pgprot_t		prot;
-};
-
-/*
- * One page table entry of the receiver's mapping: a special entry, as
- * remap_pfn_range() makes, which takes no reference on the page (the pin
- * does) and is never treated as a normal page by the core.
- */
-static int iuc_segment_set_pte(pte_t *pte, unsigned long addr, void *data)
-{
-	struct iuc_remap *r = data;
-	struct page *page = r->seg->pages[(addr - r->start) >> PAGE_SHIFT];
-
-	set_pte_at(r->mm, addr, pte,
-		   pte_mkspecial(pfn_pte(page_to_pfn(page), r->prot)));
-	return 0;
-}
-
-/*
- * Map the pinned pages into @vma in one walk of its page tables.  The
- * pages are ordinary write-back RAM, so the per-page memory type lookups
- * that remap_pfn_range() makes for device memory are not needed.
- */
-static int iuc_segment_remap(struct iuc_segment *seg, struct vm_area_struct *vma)
-{
-	struct iuc_remap r = {
-		.seg	= seg,
-		.mm	= vma->vm_mm,
-		.start	= vma->vm_start,
-		.prot	= vma->vm_page_prot,
-	};
-
-	return apply_to_page_range(vma->vm_mm, vma->vm_start,
-				   vma->vm_end - vma->vm_start,
-				   iuc_segment_set_pte, &r);
-}
-
 /*
  * mmap(2) of an fd of /dev/iuc at offset (segment id << PAGE_SHIFT): the
  * receiver maps a segment, whole, with no more access than it was given.
+ * MAP_SHARED only (VM_MAYSHARE: a shared mapping of an O_RDONLY fd has no
+ * VM_SHARED).  The mapping then maps the segment's file, not this one.
  */
 int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma)
 {
@@ -240,7 +399,7 @@ int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma)
 	if (seg->receiver != ctx)
 		goto out;
 	ret = -EINVAL;
-	if (!(vma->vm_flags & VM_SHARED) ||
+	if (!(vma->vm_flags & VM_MAYSHARE) ||
 	    vma->vm_end - vma->vm_start != seg->length)
 		goto out;
 
@@ -262,29 +421,14 @@ int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma)
 	ret = -ENXIO;
 	if (seg->revoked || !seg->pages)
 		goto out_unlock;
-	/*
-	 * One address space only, so that revoking can find every mapping
-	 * (a receiver that exec'd keeps its context, not its mappings).
-	 */
-	ret = -EACCES;
-	if (seg->rmm && seg->rmm != current->mm)
-		goto out_unlock;
 	iuc_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTCOPY |
 			 VM_DONTDUMP, clear);
 	vma->vm_ops = &iuc_segment_vm_ops;
 	vma->vm_private_data = seg;
-	ret = iuc_segment_remap(seg, vma);
-	if (ret) {
-		zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
-		vma->vm_ops = NULL;
-		goto out_unlock;
-	}
-	if (!seg->rmm) {
-		mmgrab(current->mm);
-		seg->rmm = current->mm;
-	}
+	vma_set_file(vma, seg->file);
 	seg->receiver_addr = vma->vm_start;
 	kref_get(&seg->ref);		/* the mapping's, dropped by ->close */
+	ret = 0;
 out_unlock:
 	mutex_unlock(&seg->lock);
 out:
@@ -295,8 +439,8 @@ out:
 /*
  * The receiver reads RECV_SHARED_MEM: map the segment now, in its own
  * address space, so that the record can carry the start address.  When
- * that fails (no room), the record says start 0 and the segment can still
- * be mapped by its id.
+ * that fails, the record says why (@map_errno, @start 0) and the segment
+ * can still be mapped by its id.
  */
 void iuc_segment_map_record(struct file *file, struct iuc_event *ev)
 {
@@ -316,8 +460,12 @@ void iuc_segment_map_record(struct file *file, struct iuc_event *ev)
 		prot |= PROT_EXEC;
 	addr = vm_mmap(file, 0, d->length, prot, MAP_SHARED,
 		       ev->sig.object << PAGE_SHIFT);
-	if (!IS_ERR_VALUE(addr))
+	if (IS_ERR_VALUE(addr)) {
+		d->map_errno = -(long)addr;
+	} else {
 		d->start = addr;
+		d->map_errno = 0;
+	}
 }
 
 /* Is @vma a mapping of @seg (whole, or a part split off by munmap)? */
@@ -326,40 +474,22 @@ static bool iuc_vma_maps(struct vm_area_struct *vma, struct iuc_segment *seg)
 	return vma->vm_ops == &iuc_segment_vm_ops && vma->vm_private_data == seg;
 }
 
-/* Zap every mapping of @seg in the receiver.  @seg is revoked already. */
-static void iuc_segment_zap(struct iuc_segment *seg, struct mm_struct *mm)
-{
-	struct vm_area_struct *vma;
-
-	VMA_ITERATOR(vmi, mm, 0);
-	mmap_read_lock(mm);
-	for_each_vma(vmi, vma)
-		if (iuc_vma_maps(vma, seg))
-			zap_vma_ptes(vma, vma->vm_start,
-				     vma->vm_end - vma->vm_start);
-	mmap_read_unlock(mm);
-}
-
 /*
  * Revoke a mutual segment: the receiver's accesses fault from now on, the
- * pages are unpinned, and the receiver gets UNSHARED_MEM of @type.
+ * pages are unpinned, and the receiver gets UNSHARED_MEM of @type.  Every
+ * mapping of the segment maps its file: zapping them through the file
+ * takes no mmap_lock, so no receiver can make this wait on its own.
  */
 static void iuc_segment_revoke(struct iuc_segment *seg, u8 type)
 {
-	struct mm_struct *mm = NULL;
 	struct iuc_event *ev;
 
 	mutex_lock(&seg->lock);
 	seg->revoked = true;
-	if (seg->rmm && mmget_not_zero(seg->rmm))
-		mm = seg->rmm;
 	mutex_unlock(&seg->lock);
 
-	/* Outside seg->lock: mmap takes it inside the mmap_lock. */
-	if (mm) {
-		iuc_segment_zap(seg, mm);
-		mmput(mm);
-	}
+	/* Outside seg->lock, which faults take inside the mmap_lock. */
+	unmap_mapping_range(seg->file->f_mapping, 0, 0, 1);
 
 	mutex_lock(&seg->lock);
 	iuc_segment_unpin(seg);
@@ -407,6 +537,20 @@ static u8 iuc_share_args_error(const struct iuc_share_mem *a)
 	if (!a->length)
 		return IUC_E_SHARE_LENGTH_ZERO;
 	return IUC_E_NONE;
+}
+
+/*
+ * An exclusive share takes the range away before the call answers: it
+ * must not hold the caller's argument struct, or the answer (the segment
+ * id) could never be written back.
+ */
+static bool iuc_share_holds_args(const struct iuc_share_mem_call *call)
+{
+	const struct iuc_share_mem *a = &call->args;
+
+	return a->mode == IUC_SHARE_EXCLUSIVE &&
+	       call->uaddr < a->addr + a->length &&
+	       a->addr < call->uaddr + call->usize;
 }
 
 /*
@@ -490,9 +634,7 @@ static int iuc_pinned_check(struct iuc_segment *seg, u8 *code)
 	for (i = 0; i < seg->nr_pages; i += n) {
 		struct folio *folio = page_folio(seg->pages[i]);
 
-		n = 1;
-		while (i + n < seg->nr_pages && page_folio(seg->pages[i + n]) == folio)
-			n++;
+		n = iuc_folio_run(seg->pages, seg->nr_pages, i);
 		if (!folio_test_anon(folio))
 			return -EINVAL;
 		if (seg->mode != IUC_SHARE_EXCLUSIVE)
@@ -507,7 +649,8 @@ static int iuc_pinned_check(struct iuc_segment *seg, u8 *code)
 
 /*
  * Pin [@a->addr, +@a->length) of the caller, which must be private
- * anonymous memory.  Returns 0 or -errno with the spec code in *@code.
+ * anonymous memory, and charge the folios that hold it.  Returns 0 or
+ * -errno with the spec code in *@code.
  */
 static int iuc_segment_pin(struct iuc_segment *seg,
 			   const struct iuc_share_mem *a, u8 *code)
@@ -528,13 +671,18 @@ static int iuc_segment_pin(struct iuc_segment *seg,
 	if (ret)
 		return ret;
 
-	/* More than RAM can never be pinned, CAP_IPC_LOCK or not. */
+	/*
+	 * More than RAM can never be pinned, CAP_IPC_LOCK or not.  The pages
+	 * are charged before pinning (the least the folios can cost), the
+	 * rest of their folios once they are known.
+	 */
 	*code = IUC_E_SHARE_PIN_LIMIT;
 	if (seg->nr_pages > totalram_pages())
 		return -ENOMEM;
 	ret = iuc_account_pins(seg->user, seg->nr_pages);
 	if (ret)
 		return ret;
+	seg->charged = seg->nr_pages;
 
 	*code = IUC_E_NO_KERNEL_MEMORY;
 	ret = -ENOMEM;
@@ -558,6 +706,13 @@ static int iuc_segment_pin(struct iuc_segment *seg,
 	ret = iuc_pinned_check(seg, code);
 	if (ret)
 		goto out_unpin;
+
+	n = iuc_pins_charge(seg->pages, seg->nr_pages) - seg->nr_pages;
+	*code = IUC_E_SHARE_PIN_LIMIT;
+	ret = iuc_account_pins(seg->user, n);
+	if (ret)
+		goto out_unpin;
+	seg->charged += n;
 	return 0;
 
 out_unpin:
@@ -565,8 +720,60 @@ out_unpin:
 	kvfree(seg->pages);
 	seg->pages = NULL;
 out_uncharge:
-	atomic_long_sub(seg->nr_pages, &seg->user->locked_vm);
+	iuc_unaccount_pins(seg->user, seg->charged);
+	seg->charged = 0;
 	return ret;
+}
+
+/*
+ * Is @folio, of which @seg pinned the @n pages of one run, reachable only
+ * through those pins?  Not mapped anywhere, and no reference beyond them:
+ * a small folio's pin is GUP_PIN_COUNTING_BIAS references, a large
+ * folio's is one reference and one _pincount per page.
+ */
+static bool iuc_folio_only_ours(struct folio *folio, unsigned long n)
+{
+	if (folio_mapped(folio))
+		return false;
+	if (folio_test_large(folio))
+		return folio_ref_count(folio) == n &&
+		       atomic_read(&folio->_pincount) == n;
+	return folio_ref_count(folio) == GUP_PIN_COUNTING_BIAS;
+}
+
+/* Page @i of @seg becomes a copy of our own; the old page is unpinned. */
+static void iuc_segment_copy_page(struct iuc_segment *seg, unsigned long i)
+{
+	struct page *copy;
+
+	/* Order 0, after the point of no return: may not fail. */
+	copy = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NOFAIL);
+	copy_highpage(copy, seg->pages[i]);
+	unpin_user_page(seg->pages[i]);
+	seg->pages[i] = copy;
+	__set_bit(i, seg->copied);
+}
+
+/*
+ * Exclusive sharing, once the sharer's range is unmapped: every page must
+ * be reachable through the segment only.  A folio still mapped (a sibling
+ * thread moved the range with mremap() before it was unmapped) or still
+ * referenced (vmsplice, O_DIRECT, io_uring buffers: gets and pins taken
+ * before the unmap) is not handed over: its pages are replaced in the
+ * segment by copies, and whoever holds it keeps the old pages.  The
+ * common case is zero-copy.  Cannot fail.
+ */
+static void iuc_segment_make_exclusive(struct iuc_segment *seg)
+{
+	unsigned long i, j, n;
+
+	for (i = 0; i < seg->nr_pages; i += n) {
+		n = iuc_folio_run(seg->pages, seg->nr_pages, i);
+		if (iuc_folio_only_ours(page_folio(seg->pages[i]), n))
+			continue;
+		for (j = i; j < i + n; j++)
+			iuc_segment_copy_page(seg, j);
+	}
 }
 
 static struct iuc_segment *iuc_segment_alloc(struct iuc_context *sharer,
@@ -584,7 +791,7 @@ static struct iuc_segment *iuc_segment_alloc(struct iuc_context *sharer,
 		kfree(seg);
 		return NULL;
 	}
-	kref_init(&seg->ref);		/* the receiver's list */
+	kref_init(&seg->ref);		/* the SHARE_MEM call's */
 	mutex_init(&seg->lock);
 	INIT_LIST_HEAD(&seg->sharer_node);
 	INIT_LIST_HEAD(&seg->receiver_node);
@@ -602,29 +809,67 @@ static struct iuc_segment *iuc_segment_alloc(struct iuc_context *sharer,
 	return seg;
 }
 
-/* Put @seg on both lists, unless one of the contexts has ended. */
-static int iuc_segment_link(struct iuc_segment *seg)
+/*
+ * What a segment needs before it can be published, allocated while the
+ * call may still fail: its file, the copy bitmap of an exclusive segment,
+ * and its id, reserved in the table.
+ */
+static int iuc_segment_prepare(struct iuc_segment *seg)
 {
-	int ret = 0;
+	u64 id;
+	int ret;
 
-	mutex_lock(&seg->sharer->segs_lock);
-	if (seg->sharer->segs_closed)
-		ret = -ESRCH;
-	else if (seg->mode == IUC_SHARE_MUTUAL)
-		list_add_tail(&seg->sharer_node, &seg->sharer->shared);
-	mutex_unlock(&seg->sharer->segs_lock);
+	ret = iuc_segment_file_create(seg);
 	if (ret)
 		return ret;
-
-	mutex_lock(&seg->receiver->segs_lock);
-	if (seg->receiver->segs_closed)
-		ret = -ESRCH;
-	else
-		list_add_tail(&seg->receiver_node, &seg->receiver->received);
-	mutex_unlock(&seg->receiver->segs_lock);
+	if (seg->mode == IUC_SHARE_EXCLUSIVE) {
+		seg->copied = kvcalloc(BITS_TO_LONGS(seg->nr_pages),
+				       sizeof(unsigned long), GFP_KERNEL_ACCOUNT);
+		if (!seg->copied)
+			return -ENOMEM;
+	}
+	id = atomic64_inc_return(&iuc_next_segment_id);
+	ret = xa_reserve(&iuc_segments, id, GFP_KERNEL_ACCOUNT);
 	if (ret)
+		return ret;
+	seg->id = id;
+	seg->unshared_ev->sig.object = id;
+	seg->unshared_ev->sig.data.unshared_mem.segment = id;
+	return 0;
+}
+
+/*
+ * The call is committed: make @seg known, on the sharer's list (mutual)
+ * and, with the table's reference, in the table and on the receiver's
+ * list, unless one of the contexts has ended.  Returns whether it did.
+ */
+static bool iuc_segment_publish(struct iuc_segment *seg)
+{
+	struct iuc_context *sharer = seg->sharer, *receiver = seg->receiver;
+	bool live = true;
+
+	if (seg->mode == IUC_SHARE_MUTUAL) {
+		mutex_lock(&sharer->segs_lock);
+		live = !sharer->segs_closed;
+		if (live)
+			list_add_tail(&seg->sharer_node, &sharer->shared);
+		mutex_unlock(&sharer->segs_lock);
+		if (!live)
+			return false;
+	}
+
+	mutex_lock(&receiver->segs_lock);
+	live = !receiver->segs_closed;
+	if (live) {
+		kref_get(&seg->ref);	/* the table's and the receiver's list */
+		list_add_tail(&seg->receiver_node, &receiver->received);
+		/* The slot is reserved: this stores without allocating. */
+		xa_store(&iuc_segments, seg->id, seg, GFP_KERNEL);
+	}
+	mutex_unlock(&receiver->segs_lock);
+	if (!live)
 		iuc_segment_unlink(seg);
-	return ret;
+	return live;
 }
 
 static void iuc_fill_recv_shared_mem(struct iuc_event *ev,
@@ -642,10 +887,13 @@ static void iuc_fill_recv_shared_mem(struct iuc_event *ev,
 
 long iuc_share_mem(struct iuc_context *ctx, void *args)
 {
+	struct iuc_share_mem_call *call =
+		container_of(args, struct iuc_share_mem_call, args);
 	struct iuc_share_mem *a = args;
 	struct iuc_context *target;
 	struct iuc_segment *seg;
 	struct iuc_event *ev = NULL;
+	bool published = false;
 	u8 code;
 	long ret;
 
@@ -655,6 +903,8 @@ long iuc_share_mem(struct iuc_context *ctx, void *args)
 	a->segment = 0;
 	if (a->addr + a->length < a->addr || a->addr + a->length > TASK_SIZE)
 		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+	if (iuc_share_holds_args(call))
+		return iuc_fail(a, IUC_E_SHARE_HOLDS_ARGS, -EINVAL);
 
 	target = iuc_context_reach(a->target_pid);
 	if (IS_ERR(target)) {
@@ -673,70 +923,63 @@ long iuc_share_mem(struct iuc_context *ctx, void *args)
 		ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
 		goto out_target;
 	}
-	if (a->notify == IUC_NOTIFY) {
+	ret = iuc_segment_prepare(seg);
+	if (!ret && a->notify == IUC_NOTIFY) {
 		ev = iuc_event_alloc(IUC_SIG_RECV_SHARED_MEM, 0, IUC_EV_RESERVED);
-		if (!ev) {
-			ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
-			goto out_seg;
-		}
+		if (!ev)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
+		goto out_seg;
 	}
 	ret = iuc_segment_pin(seg, a, &code);
 	if (ret) {
 		iuc_fail(a, code, ret);
 		goto out_seg;
 	}
-
-	seg->id = atomic64_inc_return(&iuc_next_segment_id);
-	seg->unshared_ev->sig.object = seg->id;
-	seg->unshared_ev->sig.data.unshared_mem.segment = seg->id;
-	ret = xa_insert(&iuc_segments, seg->id, seg, GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
-		goto out_seg;
-	}
-	ret = iuc_segment_link(seg);
-	if (ret) {
-		iuc_fail(a, IUC_E_SHARE_NO_SUCH_PID, ret);
-		goto out_unpublish;
-	}
-
-	/* Nothing may fail after the sharer lost the range. */
 	if (ev) {
 		ret = iuc_event_reserve(target, IUC_SIG_RECV_SHARED_MEM);
 		if (ret) {
 			iuc_fail(a, iuc_post_error(ret, IUC_E_SHARE_NO_HANDLER,
 						   IUC_E_SHARE_NO_SUCH_PID), ret);
-			goto out_unlink;
+			goto out_seg;
 		}
 	}
 	if (seg->mode == IUC_SHARE_EXCLUSIVE) {
 		ret = vm_munmap(a->addr, a->length);
 		if (ret) {
-			if (ev)
-				iuc_event_unreserve(target);
 			iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
-			goto out_unlink;
+			goto out_unreserve;
 		}
+		iuc_segment_make_exclusive(seg);
 	}
-	if (ev) {
+
+	/*
+	 * Nothing may fail after the sharer lost the range.  A receiver that
+	 * ended meanwhile takes an exclusive segment with it, as if it had
+	 * ended just after the call.
+	 */
+	published = iuc_segment_publish(seg);
+	if (!published && seg->mode == IUC_SHARE_MUTUAL) {
+		ret = iuc_fail(a, IUC_E_SHARE_NO_SUCH_PID, -ESRCH);
+		goto out_unreserve;
+	}
+	if (ev && published) {
 		iuc_fill_recv_shared_mem(ev, seg);
 		iuc_event_post(target, ev, ctx, false);
+		ev = NULL;
 	}
 	a->segment = seg->id;
-	iuc_context_put(target);
-	return 0;
-
-out_unlink:
-	iuc_segment_unlink(seg);
-out_unpublish:
-	if (!iuc_segment_unpublish(seg)) {
-		/* The receiver ended meanwhile and dropped it. */
-		iuc_event_free(ev);
-		goto out_target;
-	}
+	ret = 0;
+out_unreserve:
+	if (ev)
+		iuc_event_unreserve(target);
 out_seg:
+	if (seg->id && !published)
+		xa_release(&iuc_segments, seg->id);
 	iuc_event_free(ev);
-	iuc_segment_put(seg);
+	iuc_segment_put(seg);		/* the call's */
 out_target:
 	iuc_context_put(target);
 	return ret;
@@ -760,7 +1003,7 @@ long iuc_unshare_mem(struct iuc_context *ctx, void *args)
 	} else {
 		iuc_segment_revoke(seg, IUC_UNSHARED_BY_CALL);
 		iuc_segment_unlink(seg);
-		iuc_segment_put(seg);		/* the receiver's list */
+		iuc_segment_put(seg);		/* the table's */
 	}
 	if (seg)
 		iuc_segment_put(seg);
@@ -808,17 +1051,20 @@ long iuc_mem_unmap(struct iuc_context *ctx, void *args)
 	} else {
 		iuc_segment_unmap_mine(seg);
 		iuc_segment_unlink(seg);
-		iuc_segment_put(seg);		/* the receiver's list */
+		iuc_segment_put(seg);		/* the table's */
 	}
 	iuc_segment_put(seg);
 	return ret;
 }
 
+/*
+ * Each side learns its own address only (the other's is 0): the sharer's
+ * start of a mutual segment, or the receiver's last mapping of it.
+ */
 long iuc_mem_sharing_info(struct iuc_context *ctx, void *args)
 {
 	struct iuc_mem_sharing_info *a = args;
 	struct iuc_segment *seg;
-	struct pid *sharer_pid, *receiver_pid;
 
 	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
 		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
@@ -826,14 +1072,18 @@ long iuc_mem_sharing_info(struct iuc_context *ctx, void *args)
 	if (!seg)
 		return iuc_fail(a, IUC_E_MEMINFO_UNKNOWN_SEGMENT, -EBADF);
 
-	sharer_pid = seg->sharer->pid;
-	receiver_pid = seg->receiver->pid;
-	a->sharer_pid = pid_vnr(sharer_pid);
-	a->receiver_pid = pid_vnr(receiver_pid);
-	a->sharer_addr = seg->mode == IUC_SHARE_MUTUAL ? seg->sharer_addr : 0;
-	mutex_lock(&seg->lock);
-	a->receiver_addr = seg->revoked ? 0 : seg->receiver_addr;
-	mutex_unlock(&seg->lock);
+	a->sharer_pid = pid_vnr(seg->sharer->pid);
+	a->receiver_pid = pid_vnr(seg->receiver->pid);
+	a->sharer_addr = 0;
+	if (ctx == seg->sharer && seg->mode == IUC_SHARE_MUTUAL)
+		a->sharer_addr = seg->sharer_addr;
+	a->receiver_addr = 0;
+	if (ctx == seg->receiver) {
+		mutex_lock(&seg->lock);
+		if (!seg->revoked)
+			a->receiver_addr = seg->receiver_addr;
+		mutex_unlock(&seg->lock);
+	}
 	a->length = seg->length;
 	a->command = seg->command;
 	a->mode = seg->mode;
@@ -844,7 +1094,9 @@ long iuc_mem_sharing_info(struct iuc_context *ctx, void *args)
 
 /*
  * Take apart every segment on one of @ctx's lists: the mutual segments it
- * shared (@shared: revoked, "sharer terminated") or those it received.
+ * shared (@shared: revoked, "sharer terminated") or those it received
+ * (mutual ones revoked too: the sharer must keep control of its pages; a
+ * mapping of an exclusive one stays until it is unmapped).
  */
 static void iuc_segments_drop(struct iuc_context *ctx, bool shared)
 {
@@ -865,10 +1117,10 @@ static void iuc_segments_drop(struct iuc_context *ctx, bool shared)
 			return;
 
 		if (iuc_segment_unpublish(seg)) {
-			if (shared)
+			if (seg->mode == IUC_SHARE_MUTUAL)
 				iuc_segment_revoke(seg, IUC_UNSHARED_SHARER_DIED);
 			iuc_segment_unlink(seg);
-			iuc_segment_put(seg);	/* the receiver's list */
+			iuc_segment_put(seg);	/* the table's */
 		} else {
 			/* A concurrent call is taking it apart. */
 			iuc_segment_unlink(seg);
@@ -878,9 +1130,10 @@ static void iuc_segments_drop(struct iuc_context *ctx, bool shared)
 }
 
 /*
- * The context ends.  Mutual segments it shared are revoked; segments it
- * received are dropped (their mappings went with its address space, or go
- * when the last user of the file unmaps them).
+ * The context ends (its process exited, or its last /dev/iuc file was
+ * released: no mapping holds that file).  Mutual segments it shared or
+ * received are revoked; exclusive segments it received are dropped from
+ * the table, their pages staying with the mappings that remain.
  */
 void iuc_segments_release_all(struct iuc_context *ctx)
 {

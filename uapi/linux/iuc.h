@@ -476,8 +476,18 @@ struct iuc_mem_unmap {
  * 0x20 no such process (ESRCH), 0x21 another application (EACCES), 0x22
  * another user (EPERM), 0x23 notification asked without RECV_SHARED_MEM
  * handler (ENOENT), 0x24 range not private anonymous memory, or (exclusive)
- * pages pinned by another user such as a mutual segment (EINVAL), 0x31
- * pinned memory limit reached (ENOMEM), 0x03 range not mapped (EFAULT).
+ * pages pinned by another user such as a mutual segment (EINVAL), 0x25
+ * (exclusive) the range holds this argument struct, so the answer could
+ * not be written back (EINVAL), 0x31 pinned memory limit reached (ENOMEM):
+ * pinned pages are charged as the whole folios that hold them (one page
+ * of a transparent huge page is charged 2 MiB), 0x03 range not mapped
+ * (EFAULT).
+ * The segment is known by its id (to mmap, MEM_UNMAP, UNSHARE_MEM,
+ * MEM_SHARING_INFO) only once the call succeeded.  Exclusive: when the
+ * call returns no other mapping, pin or reference reaches the receiver's
+ * pages; a page that one still reached once the range was unmapped
+ * (vmsplice, io_uring, O_DIRECT, a range moved by mremap meanwhile) is
+ * handed over as a copy, its holder keeping the old page.
  */
 struct iuc_share_mem {
 	IUC_ARGS_HEADER;
@@ -506,6 +516,7 @@ struct iuc_share_mem {
 #define IUC_E_SHARE_OTHER_USER		0x22
 #define IUC_E_SHARE_NO_HANDLER		0x23
 #define IUC_E_SHARE_NOT_PRIVATE_ANON	0x24
+#define IUC_E_SHARE_HOLDS_ARGS		0x25
 #define IUC_E_SHARE_NO_ROOM		0x30
 #define IUC_E_SHARE_PIN_LIMIT		0x31
 
@@ -523,8 +534,10 @@ struct iuc_unshare_mem {
 #define IUC_E_UNSHARE_EXCLUSIVE		0x20
 
 /*
- * 0x36 MEM_SHARING_INFO.  Addresses are the sharer's and the receiver's
- * starts of the segment (0 where that side has no mapping).
+ * 0x36 MEM_SHARING_INFO.  Each side learns its own address only: the
+ * sharer @sharer_addr (the start of a mutual segment; 0 for exclusive),
+ * the receiver @receiver_addr (the start of its latest mapping, 0 if none
+ * or revoked); the other side's address is always 0.
  * Errors: 0x10 unknown segment (EBADF).
  */
 struct iuc_mem_sharing_info {
@@ -619,7 +632,13 @@ struct iuc_sig_recv_shared_mem {
 	__u16	command;
 	__u8	mode;		/* IUC_SHARE_* */
 	__u8	access;		/* IUC_ACCESS_*, 0 for exclusive */
-	__u8	__pad[4];
+	/*
+	 * 0 when the segment was mapped at @start as the record was read;
+	 * otherwise the errno of that mmap (@start is 0; the segment can
+	 * still be mapped by its id), e.g. EACCES for an exclusive segment
+	 * read through an O_RDONLY fd, ENOMEM for no room.
+	 */
+	__u32	map_errno;
 };
 
 struct iuc_sig_unshared_mem {
