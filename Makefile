@@ -7,6 +7,8 @@
 #   make demo [KERNEL=6.12]                           boot VM, run iuc-demo
 #   make dkms-build [KVER=<kver>]                     dkms build into build/dkms
 #   make bench [KERNELS=6.12]                         benchmarks in the VM -> build/bench, docs/bench
+#   make fuzz [DURATION=s] [CALLS=n] [KERNEL=debug] [SEED=n]  fuzz soak in the VM (tools/fuzz)
+#   make fuzzer                                       build the fuzzer only (build/fuzz/iuc_fuzz)
 #   make deps | debug-kernel | sparse | install | dkms-install | dkms-remove | clean
 
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -34,7 +36,7 @@ KERNEL  ?= 6.12
 export KERNELS KERNEL IUC_OUT
 
 .PHONY: all module modules clean userlib selftests check demo bench deps debug-kernel \
-	dkms-build dkms-install dkms-remove install sparse linux-source
+	dkms-build dkms-install dkms-remove install sparse linux-source fuzz fuzzer
 
 all: module
 
@@ -81,6 +83,15 @@ demo:
 bench:
 	@KERNELS="$(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.12)" \
 		$(TOP)/tools/bench/bench.sh
+
+# Fuzzing (tools/fuzz/README.md): a soak of iuc_fuzz then trinity in one VM,
+# on the debug kernel unless KERNEL is given on the command line.
+fuzzer:
+	$(MAKE) -C $(TOP)/tools/fuzz O=$(BUILD)/fuzz
+
+fuzz:
+	@KERNEL="$(if $(filter command line environment,$(origin KERNEL)),$(KERNEL),debug)" \
+		$(TOP)/tools/fuzz/fuzz.sh
 
 dkms-build:
 	$(TOP)/tools/vm/dkms-build.sh $(KVER)

@@ -29,6 +29,8 @@
  *
  * usage: iuc_fuzz [-s SEED] [-n CALLS] [-t SECONDS] [-w WORKERS] [-j THREADS]
  *                 [-k KILL_MS] [-q]
+ * -n budgets the chaos workers' calls (the lanes' come on top, counted
+ * apart); with -t too, whichever comes first ends the run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +67,7 @@
 #define DATA_SIZE	(320UL << 10)	/* > 4 x 64 KiB: capacity-sized reads fit */
 #define ARENA_PAGES	64
 #define MAX_MAPS	16
+#define BIG_SIZE	(4UL << 20)
 
 /* ---- random numbers ---------------------------------------------------- */
 
@@ -148,8 +151,9 @@ struct lane_stats {
 
 struct shared {
 	uint64_t seed;
-	unsigned long budget;		/* calls, 0 = none */
-	atomic_ulong calls;
+	unsigned long budget;		/* chaos calls, 0 = none */
+	atomic_ulong calls;		/* all calls */
+	atomic_ulong lane_calls;	/* of which the lanes' */
 	atomic_int stop;
 	atomic_int lanes_ready;
 	atomic_ulong ops[NR_OPS];
@@ -198,7 +202,7 @@ static bool budget_left(void)
 {
 	if (atomic_load(&S->stop))
 		return false;
-	if (S->budget && atomic_load(&S->calls) >= S->budget) {
+	if (S->budget && atomic_load(&S->calls) - atomic_load(&S->lane_calls) >= S->budget) {
 		atomic_store(&S->stop, 1);
 		return false;
 	}
@@ -211,6 +215,8 @@ static void count(enum op op, bool ok)
 
 	atomic_fetch_add_explicit(&S->calls, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&S->ops[op], 1, memory_order_relaxed);
+	if (op == OP_LANE)
+		atomic_fetch_add_explicit(&S->lane_calls, 1, memory_order_relaxed);
 	if (ok) {
 		atomic_fetch_add_explicit(&S->ok[op], 1, memory_order_relaxed);
 		return;
@@ -344,6 +350,7 @@ struct proc {
 	atomic_ulong id_max;
 	struct mapping maps[MAX_MAPS];	/* segment mappings of ours */
 	unsigned char *arena;		/* ARENA_PAGES of private anon memory */
+	unsigned char *big;		/* BIG_SIZE: shares that take long to pin */
 	unsigned char *ropage;		/* PROT_READ */
 	unsigned char *hole;		/* PROT_NONE */
 	pthread_mutex_t maps_lock;	/* (addr, len) pairs of maps[] change together */
@@ -593,7 +600,10 @@ static unsigned long share_addr(size_t *len)
 {
 	size_t pages;
 
-	switch (rn(10)) {
+	switch (rn(12)) {
+	case 10:	/* all of the big region: a wide window for concurrent calls */
+		*len = BIG_SIZE;
+		return (unsigned long)P.big;
 	case 0: *len = PAGE; return (unsigned long)P.ropage;
 	case 1: *len = PAGE; return (unsigned long)P.hole;
 	case 2: {
@@ -718,11 +728,13 @@ static size_t build_args(struct thr *t, unsigned int nr, void *a)
 			s->addr += 1 + rn(PAGE - 1);
 		s->mode = pick_small(2);
 		/* exclusive takes the range away: only from the arena, never our stack or heap */
-		if (s->mode == IUC_SHARE_EXCLUSIVE &&
+		if (s->mode == IUC_SHARE_EXCLUSIVE && s->addr != (uintptr_t)P.big &&
 		    (s->addr < (uintptr_t)P.arena ||
 		     s->addr + s->length > (uintptr_t)P.arena + ARENA_PAGES * PAGE ||
 		     s->addr + s->length < s->addr))
 			s->mode = IUC_SHARE_MUTUAL;
+		if (s->addr == (uintptr_t)P.big && s->length > BIG_SIZE)
+			s->length = BIG_SIZE;
 		s->access = s->mode == IUC_SHARE_EXCLUSIVE && !one_in(8) ? 0 : acc[rn(8)];
 		s->notify = pick_small(2);
 		s->command = (uint16_t)rnd();
@@ -858,7 +870,11 @@ static void harvest(const struct call *c)
 
 		if (c->size >= sizeof(*o)) {
 			note_id(o->id);
-			pool_put(P.peer, o->peer_id);
+			/* a pipe to ourselves: our threads race on both ends */
+			if (o->target_pid == (uint64_t)getpid())
+				note_id(o->peer_id);
+			else
+				pool_put(P.peer, o->peer_id);
 		}
 		break;
 	}
@@ -880,7 +896,10 @@ static void harvest(const struct call *c)
 		if (c->size >= sizeof(*s)) {
 			pool_put(P.segs, s->segment);
 			note_seg(s->segment, s->length);
-			if (s->mode == IUC_SHARE_EXCLUSIVE)
+			if (s->mode == IUC_SHARE_EXCLUSIVE && s->addr == (uintptr_t)P.big)
+				mmap(P.big, BIG_SIZE, PROT_NONE,	/* refilled by do_arena */
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+			else if (s->mode == IUC_SHARE_EXCLUSIVE)
 				arena_hole(s->addr, s->length);
 		}
 		break;
@@ -1154,12 +1173,16 @@ static void do_touch(void)
 /* Refill the share arena (exclusive shares and munmaps punch holes in it). */
 static void do_arena(void)
 {
-	size_t pages = 1 + rn(ARENA_PAGES / 2);
+	volatile size_t pages = 1 + rn(ARENA_PAGES / 2);	/* lives across a fault */
 	uintptr_t a = (uintptr_t)P.arena + rn(ARENA_PAGES - pages + 1) * PAGE;
 	int flags = MAP_FIXED | MAP_ANONYMOUS;
 	void *p;
 
 	flags |= one_in(8) ? MAP_SHARED : MAP_PRIVATE;	/* shared: refused */
+	if (one_in(8)) {	/* the big region, given away by an exclusive share */
+		pages = BIG_SIZE / PAGE;
+		a = (uintptr_t)P.big;
+	}
 	p = mmap((void *)a, pages * PAGE, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p != MAP_FAILED && !sigsetjmp(fault_jmp, 1)) {
 		/* other threads munmap and mprotect the arena meanwhile */
@@ -1201,6 +1224,7 @@ static void child_play(struct thr *t, int inherited)
 	struct iuc_pipe_info pi = { .id = pick_id() };
 	unsigned int i;
 
+	alarm(2);	/* timers are not inherited: a blocking call must not hang us */
 	ioctl(inherited, IUC_IOC_PIPE_INFO, &pi);
 	do_touch();
 	if (one_in(2)) {
@@ -1309,10 +1333,13 @@ static void chaos_main(int slot, uint64_t seed, unsigned int nthreads)
 	pthread_mutex_init(&P.maps_lock, NULL);
 	P.arena = mmap(NULL, ARENA_PAGES * PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	P.big = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	P.ropage = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	P.hole = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (P.arena == MAP_FAILED || P.ropage == MAP_FAILED || P.hole == MAP_FAILED)
+	if (P.arena == MAP_FAILED || P.ropage == MAP_FAILED || P.hole == MAP_FAILED ||
+	    P.big == MAP_FAILED)
 		_exit(3);
+	memset(P.big, 0x44, BIG_SIZE);
 	memset(P.arena, 0x33, ARENA_PAGES * PAGE);
 	memset(P.ropage, 0, PAGE);
 	mprotect(P.ropage, PAGE, PROT_READ);
@@ -1361,6 +1388,15 @@ static uint32_t csum(const unsigned char *p, size_t n)
 	while (n--)
 		h = (h ^ *p++) * 16777619u;
 	return h;
+}
+
+/*
+ * Lanes check integrity alongside the chaos; paced (~1 ms an operation) so
+ * that on a slow (TCG, KASAN) guest they do not take the CPUs from it.
+ */
+static void lane_pace(void)
+{
+	usleep((useconds_t)(200 + rn(1600)));
 }
 
 static int wait_pid(int lane)
@@ -1447,7 +1483,7 @@ static void stream_tx(uint64_t seed)
 	arm_interrupts(7);
 	while (buf && !atomic_load(&S->stop)) {
 		struct iuc_pipe_write w = { .id = id, .buf = (uintptr_t)buf };
-		size_t n = one_in(4) ? 1 + rn(16) : 1 + rn(3 * 65536);
+		size_t n = one_in(4) ? 1 + rn(16) : 1 + rn(one_in(8) ? 3 * 65536 : 65536);
 
 		for (size_t i = 0; i < n; i++)
 			buf[i] = stream_byte(seed, off + i);
@@ -1465,6 +1501,7 @@ static void stream_tx(uint64_t seed)
 		}
 		off += w.transferred;
 		count(OP_LANE, true);
+		lane_pace();
 	}
 	lane_pipe_done(fd, id, &S->stream_sent, off, &S->stream_done);
 }
@@ -1537,6 +1574,7 @@ static void stream_rx(uint64_t seed)
 		}
 		off += r.transferred;
 		count(OP_LANE, ret == 0);
+		lane_pace();
 		if (ret == -EPIPE)
 			break;	/* closed and drained */
 		if (ret && ret != -EINTR && ret != -EAGAIN) {
@@ -1617,6 +1655,7 @@ static void msg_tx(uint64_t seed)
 			break;
 		}
 		count(OP_LANE, true);
+		lane_pace();
 	}
 	lane_pipe_done(fd, id, &S->msg_sent, seq, &S->msg_done);
 }
@@ -1639,6 +1678,7 @@ static void msg_rx(uint64_t seed)
 		r.mode = atomic_load(&S->msg_done) || one_in(2) ? IUC_IO_TRY : IUC_IO_BLOCK;
 		ret = ioctl(fd, IUC_IOC_PIPE_READ, &r) ? -errno : 0;
 		count(OP_LANE, ret == 0);
+		lane_pace();
 		if (ret == -EPIPE)
 			break;
 		if (ret == -EMSGSIZE) {
@@ -1726,6 +1766,7 @@ static void hand_tx(uint64_t seed)
 		s.addr = (uintptr_t)p;
 		ret = ioctl(fd, IUC_IOC_SHARE_MEM, &s) ? errno : 0;
 		count(OP_LANE, ret == 0);
+		lane_pace();
 		if (ret == EINTR || ret == EAGAIN || (ret == ENOMEM && s.error == IUC_E_SHARE_PIN_LIMIT)) {
 			munmap(p, len);
 			continue;
@@ -2018,7 +2059,7 @@ static int exec_child(int fd)
 int main(int argc, char **argv)
 {
 	unsigned int nworkers = 4, nthreads = 3, kill_ms = 150, i;
-	double limit = 0, t0, t1, t_end;
+	double limit = 0, t0, t1, t2, t_end;
 	pid_t chaos[MAX_CHAOS] = { 0 }, lanes[NR_LANES];
 	unsigned int gen[MAX_CHAOS] = { 0 };
 	long pin0_acq, slab0, slab1 = -1;
@@ -2045,7 +2086,7 @@ int main(int argc, char **argv)
 	if (nworkers < 1 || nworkers > MAX_CHAOS || nthreads < 1 || nthreads > MAX_THREADS)
 		usage();
 	if (!budget && !limit)
-		budget = 100000;
+		budget = 100000;	/* chaos calls; the lanes' come on top */
 	if (!seeded) {
 		struct timespec ts;
 
@@ -2118,6 +2159,8 @@ int main(int argc, char **argv)
 					continue;
 				chaos[i] = 0;
 				atomic_store(&S->pids[i], 0);
+				if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+					atomic_fetch_add(&S->chaos_killed, 1);
 				if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) &&
 				    !(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)) {
 					if (atomic_fetch_add(&S->chaos_unexpected, 1) == 0)
@@ -2133,7 +2176,6 @@ int main(int argc, char **argv)
 		victim = (unsigned int)rn(nworkers);
 		if (chaos[victim] && one_in(2)) {
 			kill(chaos[victim], SIGKILL);
-			atomic_fetch_add(&S->chaos_killed, 1);
 			atomic_store(&S->stale_pids[atomic_fetch_add(&S->stale_next, 1) % 16],
 				     chaos[victim]);
 			continue;	/* reaped above next round */
@@ -2150,7 +2192,6 @@ int main(int argc, char **argv)
 		}
 	}
 	t1 = now();
-	calls = atomic_load(&S->calls);
 
 	/* chaos workers end on the stop flag; give them 30 s, then kill */
 	for (i = 0; i < nworkers; i++) {
@@ -2182,9 +2223,12 @@ int main(int argc, char **argv)
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	t2 = now();
+	calls = atomic_load(&S->calls);	/* final: every worker is gone */
 
-	printf("# calls issued: %lu in %.1f s, %.0f calls/s\n", calls, t1 - t0,
-	       calls / (t1 - t0 > 0 ? t1 - t0 : 1));
+	printf("# calls issued: %lu in %.1f s, %.0f calls/s (chaos workers %lu, lanes %lu)\n",
+	       calls, t1 - t0, calls / (t1 - t0 > 0 ? t1 - t0 : 1),
+	       calls - atomic_load(&S->lane_calls), atomic_load(&S->lane_calls));
 	printf("# chaos workers: %lu spawned, %lu killed by the supervisor\n",
 	       atomic_load(&S->chaos_spawned), atomic_load(&S->chaos_killed));
 	for (i = 0; i < NR_OPS; i++) {
@@ -2215,8 +2259,9 @@ int main(int argc, char **argv)
 		putchar('\n');						\
 	} while (0)
 	n = 0;
-	CHECK(calls > 0 && (!budget || calls >= budget || limit), "calls issued: %lu (%.0f/s)",
-	      calls, calls / (t1 - t0 > 0 ? t1 - t0 : 1));
+	CHECK(calls > 0 && (!budget || calls - atomic_load(&S->lane_calls) >= budget || limit),
+	      "calls issued: %lu (%.0f/s; budget %lu chaos calls)", calls,
+	      calls / (t1 - t0 > 0 ? t1 - t0 : 1), budget);
 	CHECK(!atomic_load(&S->lane[0].errors) && atomic_load(&S->lane[0].units),
 	      "stream lane: %lu bytes, none lost, duplicated or reordered%s%s",
 	      atomic_load(&S->lane[0].units), S->lane[0].errors ? "; first error: " : "",
@@ -2252,6 +2297,8 @@ int main(int argc, char **argv)
 				break;
 			usleep(100000);
 		} while (now() < dl);
+		printf("# end: workers stopped %.1f s after the budget, counters settled %.1f s later\n",
+		       t2 - t1, now() - t2);
 		CHECK(acq >= 0 && acq == rel,
 		      "FOLL_PIN balanced after every worker exited: nr_foll_pin_acquired %ld "
 		      "(+%ld during the run), nr_foll_pin_released %ld", acq, acq - pin0_acq, rel);

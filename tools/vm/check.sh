@@ -8,6 +8,9 @@
 #      that kernel (per-kernel copy under build/kernels/NAME), boot it in qemu,
 #      run every build/selftests/iuc_*_test, judge the serial log
 #   5. dkms build against each stock kernel of the matrix (6.1, 6.12)
+#   The debug kernel's VM also runs a fixed slice of the fuzzers
+#   (tools/fuzz: iuc_fuzz and trinity, fixed seed and call counts), counted
+#   as the tests iuc_fuzz (one per end check) and trinity.
 #
 # stdout: one "kernel NAME: N passed, N failed" line per kernel (preceded by
 # "kernel NAME: FAIL <reason>" lines when it failed for another reason), one
@@ -17,10 +20,14 @@
 # build/ (build/vm/NAME.log is the serial console of each VM).
 #
 # Env: KERNELS, IUC_OUT (default <repo>/build), IUC_SKIP_DEPS=1 (don't call
-# apt), IUC_SKIP_DKMS=1, VM limits: see run-vm.sh.
+# apt), IUC_SKIP_DKMS=1, VM limits: see run-vm.sh.  Fuzz slice:
+# IUC_SKIP_FUZZ=1, IUC_FUZZ_SEED (1), IUC_FUZZ_CALLS (iuc_fuzz chaos calls, 6000),
+# IUC_TRINITY_CALLS (trinity syscalls, 300).
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tools/fuzz/lib.sh
+. "$(dirname "$0")/../fuzz/lib.sh"
 
 KERNELS=${KERNELS:-6.1 6.12 debug}
 export IUC_OUT=${IUC_OUT:-$IUC_TOP/build}
@@ -80,6 +87,16 @@ if ! make -C "$IUC_TOP" --no-print-directory selftests KSFT_DIR="$ksrc/tools/tes
 fi
 tests_dir=$IUC_OUT/selftests
 
+# the fuzz slice of the debug kernel: a static fuzzer, trinity from Debian
+fuzz_bin=''
+if [[ " $KERNELS " == *" debug "* && ${IUC_SKIP_FUZZ:-0} != 1 ]]; then
+	if ! fuzz_bin=$(iuc_fuzz_build 2>"$IUC_OUT/check/fuzz.log"); then
+		cat "$IUC_OUT/check/fuzz.log" >&2
+		fail_line "fuzz" "fuzzer build failed (log: $IUC_OUT/check/fuzz.log)"
+		total_f=$((total_f + 1)) fuzz_bin=''
+	fi
+fi
+
 for k in $KERNELS; do
 	t=$(date +%s)
 	if [[ $k == debug && $debug_ok == 0 ]]; then
@@ -98,8 +115,18 @@ for k in $KERNELS; do
 		fail_line "kernel $k" "selftests did not build, nothing to run"
 		echo "kernel $k: 0 passed, 1 failed"; total_f=$((total_f + 1)); continue
 	fi
+	extra=()
+	if [[ $k == debug && -n $fuzz_bin ]]; then
+		if iuc_fuzz_vm_args "$fuzz_bin" "${IUC_FUZZ_SEED:-1}" "${IUC_FUZZ_CALLS:-6000}" 0 \
+			"${IUC_TRINITY_CALLS:-300}" 0; then
+			extra=("${FUZZ_VM_ARGS[@]}")
+		else
+			fail_line "kernel $k" "trinity is not installed: fuzz slice not run"
+			total_f=$((total_f + 1))
+		fi
+	fi
 	set +e
-	out=$("$IUC_VM_DIR/run-vm.sh" -q -k "$k" -m "$ko" -t "$tests_dir")
+	out=$("$IUC_VM_DIR/run-vm.sh" -q -k "$k" -m "$ko" -t "$tests_dir" "${extra[@]}")
 	rc=$?
 	set -e
 	[[ -n $out ]] && echo "$out"
