@@ -32,6 +32,7 @@
  * -n budgets the chaos workers' calls (the lanes' come on top, counted
  * apart); with -t too, whichever comes first ends the run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -177,7 +178,7 @@ struct shared {
 	atomic_ulong hand_acked;
 	atomic_int hand_done;
 	struct lane_stats lane[3];
-	atomic_ulong chaos_spawned, chaos_killed, chaos_unexpected;
+	atomic_ulong chaos_spawned, chaos_killed, chaos_unexpected, chaos_stuck;
 	char chaos_first[160];
 };
 
@@ -2032,6 +2033,39 @@ static int memlock_probe(char *why, size_t whylen)
 
 /* ---- supervisor ------------------------------------------------------------ */
 
+/* Where each thread of a worker that does not stop sits in the kernel. */
+static void dump_stacks(pid_t pid)
+{
+	char path[320], line[256];
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		static const char *const files[] = { "syscall", "wchan", "stack" };
+		unsigned int i;
+
+		if (e->d_name[0] == '.')
+			continue;
+		for (i = 0; i < 3; i++) {
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", pid, e->d_name, files[i]);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			while (fgets(line, sizeof(line), f))
+				fprintf(stderr, "iuc_fuzz: stuck %d/%s %s: %s%s", pid, e->d_name,
+					files[i], line, strchr(line, '\n') ? "" : "\n");
+			fclose(f);
+		}
+	}
+	closedir(d);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: iuc_fuzz [-s SEED] [-n CALLS] [-t SECONDS] [-w WORKERS] "
@@ -2200,7 +2234,9 @@ int main(int argc, char **argv)
 		while (chaos[i] && waitpid(chaos[i], &st, WNOHANG) == 0 && now() < dl)
 			usleep(10000);
 		if (chaos[i] && waitpid(chaos[i], &st, WNOHANG) == 0) {
-			fprintf(stderr, "iuc_fuzz: chaos worker %u did not stop, killing it\n", i);
+			fprintf(stderr, "iuc_fuzz: chaos worker %u did not stop in 30 s, killing it\n", i);
+			atomic_fetch_add(&S->chaos_stuck, 1);
+			dump_stacks(chaos[i]);
 			kill(chaos[i], SIGKILL);
 			waitpid(chaos[i], &st, 0);
 		}
@@ -2280,8 +2316,9 @@ int main(int argc, char **argv)
 	 * not judged.  Lane workers must end cleanly.
 	 */
 	CHECK(!lane_dead, "lane workers ended cleanly (%d died); chaos workers: %lu crashed "
-	      "on their own%s%s", lane_dead, atomic_load(&S->chaos_unexpected),
-	      S->chaos_first[0] ? ", first " : "", S->chaos_first);
+	      "on their own, %lu did not stop in 30 s (stacks above)%s%s", lane_dead,
+	      atomic_load(&S->chaos_unexpected), atomic_load(&S->chaos_stuck),
+	      S->chaos_first[0] ? ", first crash " : "", S->chaos_first);
 
 	/* contexts end asynchronously (exit work): wait for the counters to settle */
 	{
