@@ -179,6 +179,7 @@ struct shared {
 	atomic_int hand_done;
 	struct lane_stats lane[3];
 	atomic_ulong chaos_spawned, chaos_killed, chaos_unexpected, chaos_stuck;
+	atomic_ulong timer_failed;
 	char chaos_first[160];
 };
 
@@ -296,8 +297,11 @@ static void arm_interrupts(unsigned int ms)
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = SIGUSR1;
 	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);	/* sigev_notify_thread_id */
-	if (timer_create(CLOCK_MONOTONIC, &sev, &t))
+	/* fails (EAGAIN) when the user's RLIMIT_SIGPENDING is used up */
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t)) {
+		atomic_fetch_add(&S->timer_failed, 1);
 		return;
+	}
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_nsec = (long)(ms * 1000000L + rn(ms * 1000000L));
 	its.it_interval.tv_nsec = (long)ms * 1000000L;
@@ -1292,6 +1296,7 @@ static void chaos_step(struct thr *t)
 struct thr_arg {
 	unsigned int idx;
 	uint64_t seed;
+	atomic_int done;
 };
 
 static void *chaos_thread(void *p)
@@ -1311,6 +1316,7 @@ static void *chaos_thread(void *p)
 	arm_interrupts(20 + (unsigned int)rn(40));
 	while (budget_left())
 		chaos_step(&t);
+	atomic_store(&ta->done, 1);
 	/* the ring (and what is pending in it) goes with the process */
 	return NULL;
 }
@@ -1367,8 +1373,27 @@ static void chaos_main(int slot, uint64_t seed, unsigned int nthreads)
 	for (i = 0; i < nthreads; i++) {
 		ta[i].idx = i;
 		ta[i].seed = mix64(seed + i + 1);
+		atomic_store(&ta[i].done, 0);
 		if (pthread_create(&th[i], NULL, chaos_thread, &ta[i]))
 			_exit(5);
+	}
+	/*
+	 * Once the run stops, interrupt blocked threads until they see it
+	 * (their timers may be missing: timer_create can fail).  tgkill's
+	 * SIGUSR1 is delivered even over RLIMIT_SIGPENDING.
+	 */
+	for (;;) {
+		unsigned int left = 0;
+
+		for (i = 0; i < nthreads; i++)
+			left += !atomic_load(&ta[i].done);
+		if (!left)
+			break;
+		if (!budget_left())
+			for (i = 0; i < nthreads; i++)
+				if (!atomic_load(&ta[i].done))
+					pthread_kill(th[i], SIGUSR1);
+		usleep(10000);
 	}
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
@@ -2265,8 +2290,9 @@ int main(int argc, char **argv)
 	printf("# calls issued: %lu in %.1f s, %.0f calls/s (chaos workers %lu, lanes %lu)\n",
 	       calls, t1 - t0, calls / (t1 - t0 > 0 ? t1 - t0 : 1),
 	       calls - atomic_load(&S->lane_calls), atomic_load(&S->lane_calls));
-	printf("# chaos workers: %lu spawned, %lu killed by the supervisor\n",
-	       atomic_load(&S->chaos_spawned), atomic_load(&S->chaos_killed));
+	printf("# chaos workers: %lu spawned, %lu killed by the supervisor; %lu interrupt "
+	       "timers could not be created\n", atomic_load(&S->chaos_spawned),
+	       atomic_load(&S->chaos_killed), atomic_load(&S->timer_failed));
 	for (i = 0; i < NR_OPS; i++) {
 		char line[512];
 		int len = 0;
