@@ -56,48 +56,55 @@ static inline long race_page_size(void)
 	return sysconf(_SC_PAGESIZE);
 }
 
-/* Returns 0, or -errno (-ENOSYS: no userfaultfd in this kernel). */
-static inline int uffd_stall_init(struct uffd_stall *s, size_t npages,
-				  size_t nstall)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { 0 };
-	int err;
-
-	memset(s, 0, sizeof(*s));
-	s->page = race_page_size();
-	s->npages = npages;
-	s->nstall = nstall;
-	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (s->uffd < 0)
-		return -errno;
-	if (ioctl(s->uffd, UFFDIO_API, &api))
-		goto fail;
-	s->base = mmap(NULL, npages * s->page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->base == MAP_FAILED)
-		goto fail;
-	/* No huge page may fill the stalled pages behind our back. */
-	madvise(s->base, npages * s->page, MADV_NOHUGEPAGE);
-	if (npages > nstall)
-		memset(s->base, 0, (npages - nstall) * s->page);
-	reg.range.start = (uintptr_t)s->base + (npages - nstall) * s->page;
-	reg.range.len = nstall * s->page;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
-		goto fail;
-	return 0;
-fail:
-	err = -errno;
-	close(s->uffd);
-	s->uffd = -1;
-	return err;
-}
-
 /* The first stalled byte: a copy of [p, end) stops here. */
 static inline char *uffd_stall_addr(struct uffd_stall *s)
 {
 	return s->base + (s->npages - s->nstall) * s->page;
+}
+
+/*
+ * A userfaultfd with @features that watches [@addr, +@len) for missing
+ * pages.  Returns the fd, or -errno (-ENOSYS: no userfaultfd here).
+ */
+static inline int uffd_open_register(void *addr, size_t len, __u64 features)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	struct uffdio_register reg = { 0 };
+	int uffd, err;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		return -errno;
+	reg.range.start = (uintptr_t)addr;
+	reg.range.len = len;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		err = -errno;
+		close(uffd);
+		return err;
+	}
+	return uffd;
+}
+
+/* Returns 0, or -errno (-ENOSYS: no userfaultfd in this kernel). */
+static inline int uffd_stall_init(struct uffd_stall *s, size_t npages,
+				  size_t nstall)
+{
+	memset(s, 0, sizeof(*s));
+	s->uffd = -1;
+	s->page = race_page_size();
+	s->npages = npages;
+	s->nstall = nstall;
+	s->base = mmap(NULL, npages * s->page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->base == MAP_FAILED)
+		return -errno;
+	/* No huge page may fill the stalled pages behind our back. */
+	madvise(s->base, npages * s->page, MADV_NOHUGEPAGE);
+	if (npages > nstall)
+		memset(s->base, 0, (npages - nstall) * s->page);
+	s->uffd = uffd_open_register(uffd_stall_addr(s), nstall * s->page, 0);
+	return s->uffd < 0 ? s->uffd : 0;
 }
 
 /*
@@ -285,29 +292,8 @@ struct uffd_unmap_stall {
 static inline int uffd_unmap_stall_init(struct uffd_unmap_stall *s, void *addr,
 					size_t len)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = UFFD_FEATURE_EVENT_UNMAP,
-	};
-	struct uffdio_register reg = { 0 };
-	int err;
-
-	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (s->uffd < 0)
-		return -errno;
-	if (ioctl(s->uffd, UFFDIO_API, &api))
-		goto fail;
-	reg.range.start = (uintptr_t)addr;
-	reg.range.len = len;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(s->uffd, UFFDIO_REGISTER, &reg))
-		goto fail;
-	return 0;
-fail:
-	err = -errno;
-	close(s->uffd);
-	s->uffd = -1;
-	return err;
+	s->uffd = uffd_open_register(addr, len, UFFD_FEATURE_EVENT_UNMAP);
+	return s->uffd < 0 ? s->uffd : 0;
 }
 
 /*
