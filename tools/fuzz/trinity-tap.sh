@@ -61,8 +61,8 @@ fi
 # the totals, and (--stats) the errno distribution of ioctl: EBADFD and
 # ENOTTY come from the driver (fd of another process, unknown call)
 grep -E 'Ran [0-9]+ syscalls|Bailing|taint|crash|segfault' trinity.out | sed 's/^/# /' || true
-awk '/^ioctl/ {on = 1} on && /^[a-z_0-9]+[ :]/ && !/^ioctl/ {on = 0} on' trinity.out |
-	head -n 20 | sed 's/^/# stats: /'
+grep -v 'Marking syscall' trinity.out | grep -iE -A3 '^ *ioctl' | head -n 20 |
+	sed 's/^/# stats: /' || true
 ran=$(sed -n 's/.*Ran \([0-9][0-9]*\) syscalls.*/\1/p' trinity.out | tail -n 1)
 ran=${ran:-0}
 cd /
