@@ -6,8 +6,8 @@
 # Env (make variables): KERNEL (debug | 6.12 | 6.1, default debug),
 #   DURATION seconds of iuc_fuzz (default 600; 0 with CALLS = no time bound),
 #   CALLS (iuc_fuzz call budget, default none), SEED (default: random, printed),
-#   TRINITY_SECONDS (default DURATION/5, at least 30), WORKERS/THREADS
-#   (iuc_fuzz -w/-j), LIMIT (VM time limit, default derived), IUC_OUT.
+#   TRINITY_SECONDS (default DURATION/5, at least 30), WORKERS/THREADS/KILL_MS
+#   (iuc_fuzz -w/-j/-k), LIMIT (VM time limit, default derived), IUC_OUT.
 #
 # stdout: the seed, iuc_fuzz's totals (calls issued, calls/s, per-call
 # table) and end checks, trinity's totals, the VM verdict line
@@ -39,7 +39,7 @@ fi
 ko=$("$IUC_VM_DIR/build-module.sh" "$kernel") || die "module build failed"
 bin=$(iuc_fuzz_build) || die "fuzzer build failed"
 iuc_fuzz_vm_args "$bin" "$seed" "$calls" "$duration" 0 "$tsecs" \
-	"${WORKERS:+-w $WORKERS}${THREADS:+ -j $THREADS}" || die "trinity missing"
+	"${WORKERS:+-w $WORKERS}${THREADS:+ -j $THREADS}${KILL_MS:+ -k $KILL_MS}" || die "trinity missing"
 
 # guest time: the fuzz budget (calls: assume the slowest rate seen, 150/s on
 # the debug kernel), trinity, boot, rmmod and kmemleak scans
