@@ -50,7 +50,8 @@ limit=${LIMIT:-$((fuzz_secs + tsecs + 600))}
 log="$IUC_OUT/vm/fuzz-$kernel.log"
 echo "fuzz: kernel $kernel, seed $seed, iuc_fuzz ${calls/#0/no} call budget," \
 	"${duration/#0/no} time budget (s), trinity ${tsecs}s, VM limit ${limit}s"
-echo "fuzz: reproduce with: make fuzz KERNEL=$kernel SEED=$seed${CALLS:+ CALLS=$calls} DURATION=$duration"
+echo "fuzz: reproduce with: make fuzz KERNEL=$kernel SEED=$seed${CALLS:+ CALLS=$calls} DURATION=$duration" \
+	"${WORKERS:+WORKERS=$WORKERS }${THREADS:+THREADS=$THREADS }${KILL_MS:+KILL_MS=$KILL_MS}"
 
 set +e
 verdict=$("$IUC_VM_DIR/run-vm.sh" -q -k "$kernel" -m "$ko" -l "$log" -L "$limit" -T "$tto" \
