@@ -701,6 +701,6 @@ int __init iuc_context_init(void)
 void iuc_context_exit(void)
 {
 	destroy_workqueue(iuc_wq);
-	rcu_barrier();		/* kfree_rcu() of contexts and pipes */
+	rcu_barrier();		/* kfree_rcu() of contexts, call_rcu() of pipes */
 	kmem_cache_destroy(iuc_event_cache);
 }

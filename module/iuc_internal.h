@@ -148,6 +148,8 @@ __poll_t iuc_context_poll(struct iuc_context *ctx, struct file *file,
 			  struct poll_table_struct *wait);
 
 /* pipe.c */
+int iuc_pipe_init(void);
+void iuc_pipe_exit(void);
 void iuc_pipes_release_all(struct iuc_context *ctx);
 long iuc_open_pipe(struct iuc_context *ctx, void *args);
 long iuc_pipe_info(struct iuc_context *ctx, void *args);

@@ -361,9 +361,12 @@ static int __init iuc_init(void)
 	ret = iuc_shm_init();
 	if (ret)
 		return ret;
-	ret = iuc_context_init();
+	ret = iuc_pipe_init();
 	if (ret)
 		goto out_shm;
+	ret = iuc_context_init();
+	if (ret)
+		goto out_pipe;
 	ret = misc_register(&iuc_misc);
 	if (ret)
 		goto out_context;
@@ -371,6 +374,8 @@ static int __init iuc_init(void)
 
 out_context:
 	iuc_context_exit();
+out_pipe:
+	iuc_pipe_exit();
 out_shm:
 	iuc_shm_exit();
 	return ret;
@@ -383,7 +388,8 @@ out_shm:
 static void __exit iuc_exit(void)
 {
 	misc_deregister(&iuc_misc);
-	iuc_context_exit();
+	iuc_context_exit();	/* drains the exit work, then rcu_barrier() */
+	iuc_pipe_exit();
 	iuc_shm_exit();
 }
 
