@@ -13,7 +13,7 @@
 #include <termios.h>
 
 #include "kselftest_harness.h"
-#include "iuc_test_util.h"
+#include "iuc_test.h"
 
 /* ---- layout: compile-time checks ------------------------------------------ */
 
@@ -189,11 +189,11 @@ TEST(ver0_sizes_accepted)
 	struct iuc_ready rd = { .error = ERR_SENTINEL };
 	struct iuc_close_pipe cp = { .error = ERR_SENTINEL };
 	struct iuc_open_pipe op;
-	struct agent tgt;
+	struct peer tgt;
 	int fd = iuc_open();
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ag_start_target(&tgt));
+	ASSERT_EQ(0, peer_start_target(&tgt));
 
 	EXPECT_EQ(0, ioctl(fd, IUC_IOC_HANDLE_SIGNAL, &hs));
 	EXPECT_EQ(IUC_E_NONE, hs.error);
@@ -211,7 +211,7 @@ TEST(ver0_sizes_accepted)
 	cp.id = op.id;
 	EXPECT_EQ(0, ioctl(fd, IUC_IOC_CLOSE_PIPE, &cp));
 	EXPECT_EQ(IUC_E_NONE, cp.error);
-	EXPECT_EQ(0, ag_stop(&tgt));
+	EXPECT_EQ(0, peer_stop(&tgt));
 }
 
 /*
@@ -325,14 +325,14 @@ TEST(unmapped_arg_efault)
  */
 TEST(size_below_ver0_einval)
 {
-	struct agent tgt;
+	struct peer tgt;
 	struct iuc_signal s;
 	uint8_t *buf = big_buf();
 	int fd = iuc_open();
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ag_start_target(&tgt));
+	ASSERT_EQ(0, peer_start_target(&tgt));
 	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, 0, NULL));
 
 	for (size_t i = 0; i < N_CALLS; i++) {
@@ -358,11 +358,11 @@ TEST(size_below_ver0_einval)
 		struct iuc_open_pipe op = iuc_pipe_args(tgt.pid, 0x99);
 
 		ASSERT_EQ(0, iuc_open_pipe(fd, &op));
-		ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+		ASSERT_EQ(0, peer_read_sig(&tgt, &s, TIMEOUT_MS));
 		EXPECT_EQ(IUC_SIG_RECV_PIPE, s.code);
 		EXPECT_EQ(0x99, s.data.recv_pipe.command);
 	}
-	EXPECT_EQ(0, ag_stop(&tgt));
+	EXPECT_EQ(0, peer_stop(&tgt));
 	munmap(buf, MAX_IOC_SIZE + 1);
 }
 
@@ -374,12 +374,12 @@ TEST(size_above_ver0_zero_tail_accepted)
 {
 	static const size_t extra[] = { 1, 8, 64, 4096, 0 /* max */ };
 	uint8_t *buf = big_buf();
-	struct agent tgt;
+	struct peer tgt;
 	int fd = iuc_open();
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ag_start_target(&tgt));
+	ASSERT_EQ(0, peer_start_target(&tgt));
 
 	for (size_t j = 0; j < sizeof(extra) / sizeof(extra[0]); j++) {
 		struct iuc_handle_signal *hs = (void *)buf;
@@ -430,7 +430,7 @@ TEST(size_above_ver0_zero_tail_accepted)
 				     size - IUC_OPEN_PIPE_SIZE_VER0));
 		id = op->id;
 		peer_id = op->peer_id;
-		ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+		ASSERT_EQ(0, peer_read_sig(&tgt, &s, TIMEOUT_MS));
 		EXPECT_EQ(IUC_SIG_RECV_PIPE, s.code);
 		EXPECT_EQ(0x100 + j, s.data.recv_pipe.command);
 		EXPECT_EQ(peer_id, s.data.recv_pipe.id);
@@ -443,7 +443,7 @@ TEST(size_above_ver0_zero_tail_accepted)
 		EXPECT_EQ(0, iuc_ioctl(fd, cmd_sized(IUC_CALL_CLOSE_PIPE, size), buf))
 			TH_LOG("CLOSE_PIPE size %zu", size);
 		EXPECT_EQ(IUC_E_NONE, cp->error);
-		ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+		ASSERT_EQ(0, peer_read_sig(&tgt, &s, TIMEOUT_MS));
 		EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
 		EXPECT_EQ(peer_id, s.data.pipe_closed.id);
 
@@ -465,7 +465,7 @@ TEST(size_above_ver0_zero_tail_accepted)
 	EXPECT_EQ(0, iuc_ioctl(fd, cmd_sized(IUC_CALL_READY, MAX_IOC_SIZE), buf));
 	EXPECT_EQ(IUC_E_NONE, ((struct iuc_ready *)buf)->error);
 	EXPECT_EQ(-EALREADY, iuc_ready(fd, NULL));
-	EXPECT_EQ(0, ag_stop(&tgt));
+	EXPECT_EQ(0, peer_stop(&tgt));
 	munmap(buf, MAX_IOC_SIZE + 1);
 }
 
@@ -477,7 +477,7 @@ TEST(size_above_ver0_nonzero_tail_e2big)
 {
 	static const size_t extra[] = { 1, 8, 64, 4096, 0 /* max */ };
 	uint8_t *buf = big_buf();
-	struct agent tgt;
+	struct peer tgt;
 	struct iuc_signal s;
 	struct iuc_open_pipe op;
 	uint64_t id;
@@ -485,12 +485,12 @@ TEST(size_above_ver0_nonzero_tail_e2big)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ag_start_target(&tgt));
+	ASSERT_EQ(0, peer_start_target(&tgt));
 	/* A pipe that the refused CLOSE_PIPE calls must leave open. */
 	op = iuc_pipe_args(tgt.pid, 0x42);
 	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
 	id = op.id;
-	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	ASSERT_EQ(0, peer_read_sig(&tgt, &s, TIMEOUT_MS));
 	/* PIPE_CLOSED handled, so that UNHANDLE_SIGNAL would succeed. */
 	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, 0, NULL));
 
@@ -518,10 +518,10 @@ TEST(size_above_ver0_nonzero_tail_e2big)
 	EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
 	EXPECT_EQ(0, iuc_ready(fd, NULL));
 	EXPECT_EQ(0, iuc_close_pipe(fd, id, NULL));
-	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	ASSERT_EQ(0, peer_read_sig(&tgt, &s, TIMEOUT_MS));
 	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
 	EXPECT_EQ(op.peer_id, s.data.pipe_closed.id);
-	EXPECT_EQ(0, ag_stop(&tgt));
+	EXPECT_EQ(0, peer_stop(&tgt));
 	munmap(buf, MAX_IOC_SIZE + 1);
 }
 
@@ -532,14 +532,14 @@ TEST(flags_nonzero_einval)
 	struct iuc_signal s;
 	struct iuc_open_pipe op;
 	uint8_t buf[64];
-	struct agent tgt;
+	struct peer tgt;
 	int fd = iuc_open();
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ag_start_target(&tgt));
+	ASSERT_EQ(0, peer_start_target(&tgt));
 	op = iuc_pipe_args(tgt.pid, 0x42);
 	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
-	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	ASSERT_EQ(0, peer_read_sig(&tgt, &s, TIMEOUT_MS));
 	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, 0, NULL));
 
 	for (size_t i = 0; i < N_CALLS; i++) {
@@ -557,10 +557,10 @@ TEST(flags_nonzero_einval)
 	EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
 	EXPECT_EQ(0, iuc_ready(fd, NULL));
 	EXPECT_EQ(0, iuc_close_pipe(fd, op.id, NULL));
-	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	ASSERT_EQ(0, peer_read_sig(&tgt, &s, TIMEOUT_MS));
 	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
 	EXPECT_EQ(op.peer_id, s.data.pipe_closed.id);
-	EXPECT_EQ(0, ag_stop(&tgt));
+	EXPECT_EQ(0, peer_stop(&tgt));
 }
 
 /* Each byte of each __pad: EINVAL with IUC_E_INVALID_ARG, no effect. */
@@ -586,11 +586,11 @@ TEST(pad_nonzero_einval)
 	struct iuc_signal s;
 	struct iuc_open_pipe op;
 	uint8_t buf[64];
-	struct agent tgt;
+	struct peer tgt;
 	int fd = iuc_open();
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ag_start_target(&tgt));
+	ASSERT_EQ(0, peer_start_target(&tgt));
 	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_PIPE_CLOSED, 0, NULL));
 
 	for (size_t i = 0; i < sizeof(pads) / sizeof(pads[0]); i++) {
@@ -608,10 +608,10 @@ TEST(pad_nonzero_einval)
 	/* No pipe was opened: the target's first record is this one. */
 	op = iuc_pipe_args(tgt.pid, 0x55);
 	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
-	ASSERT_EQ(0, ag_read_sig(&tgt, &s, TIMEOUT_MS));
+	ASSERT_EQ(0, peer_read_sig(&tgt, &s, TIMEOUT_MS));
 	EXPECT_EQ(IUC_SIG_RECV_PIPE, s.code);
 	EXPECT_EQ(0x55, s.data.recv_pipe.command);
-	EXPECT_EQ(0, ag_stop(&tgt));
+	EXPECT_EQ(0, peer_stop(&tgt));
 }
 
 TEST_HARNESS_MAIN

@@ -79,34 +79,38 @@ fi
 
 # shellcheck disable=SC3040  # busybox ash has pipefail
 set -o pipefail 2>/dev/null
-for t in /tests/iuc_*_test; do
-	[ -x "$t" ] || continue
-	name=${t##*/}
+# One test, judged by its exit status and TAP output: run_test NAME CMD...
+run_test() {
+	name=$1
+	shift
 	out "IUC-VM: TEST-BEGIN $name"
 	t0=$(uptime_cs)
 	cd /tmp || true
-	timeout -s KILL "$IUC_TEST_TIMEOUT" "$t" 2>&1 </dev/null | tee "/tmp/$name.out"
+	timeout -s KILL "$IUC_TEST_TIMEOUT" "$@" 2>&1 </dev/null | tee "/tmp/$name.out"
 	rc=$?
 	cd / || true
 	cat "/tmp/$name.out" >&3
 	rm -f "/tmp/$name.out"
 	# 137 = SIGKILL from timeout(1)
 	out "IUC-VM: TEST-END $name rc=$rc secs=$(elapsed "$t0")"
+}
+
+# A test named iuc_*_final_test checks what all the others left behind
+# (e.g. that every page pin was released): it runs after them.
+for t in /tests/iuc_*_test; do
+	case $t in
+	*_final_test) ;;
+	*) [ -x "$t" ] && run_test "${t##*/}" "$t" ;;
+	esac
+done
+for t in /tests/iuc_*_final_test; do
+	[ -x "$t" ] && run_test "${t##*/}" "$t"
 done
 
 # Extra tests (mkinitramfs.sh -x NAME=CMD): commands judged like test binaries.
 tab=$(printf '\t')
 while IFS="$tab" read -r name xcmd; do
-	[ -n "$name" ] || continue
-	out "IUC-VM: TEST-BEGIN $name"
-	t0=$(uptime_cs)
-	cd /tmp || true
-	timeout -s KILL "$IUC_TEST_TIMEOUT" sh -c "$xcmd" 2>&1 </dev/null | tee "/tmp/$name.out"
-	rc=$?
-	cd / || true
-	cat "/tmp/$name.out" >&3
-	rm -f "/tmp/$name.out"
-	out "IUC-VM: TEST-END $name rc=$rc secs=$(elapsed "$t0")"
+	[ -n "$name" ] && run_test "$name" sh -c "$xcmd"
 done </etc/iuc-vm.extra-tests
 
 if [ -n "$IUC_CMD" ]; then

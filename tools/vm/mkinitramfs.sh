@@ -85,6 +85,8 @@ if [[ -n $tests ]]; then
 		fi
 		install -m 0755 "$t" "$root/tests/"
 	done
+	# the image a test peer execs (selftests/lib/iuc_peer.c), beside the tests
+	[[ -x $tests/iuc_peer ]] && install -m 0755 "$tests/iuc_peer" "$root/tests/"
 	shopt -u nullglob
 fi
 for e in "${extras[@]}" "${dyns[@]}"; do
