@@ -8,6 +8,7 @@
  * - stream.h: self-checking data (patterns, streams, tagged messages)
  * - memory.h: fault probes, witnesses, pagemap and vmstat readers
  * - peer.h:   peers, the other processes of a scenario
+ * - race.h:   deterministic races (userfaultfd stalls, sleeping threads)
  *
  * The harness's EXPECT_* and ASSERT_* are two statements: loops and ifs
  * around them need braces.
@@ -43,6 +44,7 @@
 #include "calls.h"
 #include "memory.h"
 #include "peer.h"
+#include "race.h"
 #include "stream.h"
 #include "util.h"
 
