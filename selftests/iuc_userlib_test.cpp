@@ -713,7 +713,7 @@ bool test_pipe_raii()
 		CHECK_OK(p);
 		const std::uint64_t id = p->id();
 		peer2 = p->peer_id();
-		const std::uint64_t released = p->release();
+		const std::uint64_t released = p->release().id;
 		CHECK(released == id && !p->valid() && p->id() == 0);
 		adopted = iuc::pipe_end(*ctx, released, peer2);
 
@@ -1098,7 +1098,7 @@ bool test_shm_segment_raii()
 	{
 		auto seg = iuc::share_mem(*ctx, b.pid, mem.subspan(len), ro);
 		CHECK_OK(seg);
-		id = seg->release();
+		id = seg->release().id;
 		CHECK(id != 0 && !seg->valid());
 	}				// nothing
 	CHECK(b.c.put({id}));

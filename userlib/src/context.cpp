@@ -20,11 +20,11 @@ result<context> context::open() noexcept
 	return context(fd);
 }
 
-void context::reset(int fd) noexcept
+result<void> context_traits::close(int fd) noexcept
 {
-	if (fd_ >= 0)
-		::close(fd_);
-	fd_ = fd;
+	if (::close(fd))
+		return failure::from_errno(errno);
+	return {};
 }
 
 result<void> context::handle_signal(std::uint8_t code, int rt_signal) const noexcept
@@ -33,7 +33,7 @@ result<void> context::handle_signal(std::uint8_t code, int rt_signal) const noex
 
 	a.code = code;
 	a.rt_signal = static_cast<std::uint32_t>(rt_signal);
-	return detail::call(fd_, IUC_IOC_HANDLE_SIGNAL, a);
+	return detail::call(fd(), IUC_IOC_HANDLE_SIGNAL, a);
 }
 
 result<void> context::unhandle_signal(std::uint8_t code) const noexcept
@@ -41,7 +41,7 @@ result<void> context::unhandle_signal(std::uint8_t code) const noexcept
 	iuc_unhandle_signal a{};
 
 	a.code = code;
-	return detail::call(fd_, IUC_IOC_UNHANDLE_SIGNAL, a);
+	return detail::call(fd(), IUC_IOC_UNHANDLE_SIGNAL, a);
 }
 
 result<signal_handling> context::is_signal_handled(std::uint8_t code) const noexcept
@@ -49,7 +49,7 @@ result<signal_handling> context::is_signal_handled(std::uint8_t code) const noex
 	iuc_is_signal_handled a{};
 
 	a.code = code;
-	if (auto r = detail::call(fd_, IUC_IOC_IS_SIGNAL_HANDLED, a); !r)
+	if (auto r = detail::call(fd(), IUC_IOC_IS_SIGNAL_HANDLED, a); !r)
 		return r.fail();
 	return signal_handling{a.handled != 0, a.handled ? static_cast<int>(a.rt_signal) : 0};
 }
@@ -58,7 +58,7 @@ result<void> context::ready() const noexcept
 {
 	iuc_ready a{};
 
-	return detail::call(fd_, IUC_IOC_READY, a);
+	return detail::call(fd(), IUC_IOC_READY, a);
 }
 
 namespace {
@@ -99,13 +99,13 @@ result<std::size_t> context::read_signals(std::span<iuc_signal> out, wait w) con
 	if (out.empty())
 		return failure::from_errno(EINVAL);
 	for (;;) {
-		auto readable = wait_readable(fd_, w == wait::block ? -1 : 0);
+		auto readable = wait_readable(fd(), w == wait::block ? -1 : 0);
 
 		if (!readable)
 			return readable.fail();
 		if (!*readable)
 			return std::size_t{0};
-		auto n = read_records(fd_, out);
+		auto n = read_records(fd(), out);
 		if (!n || *n > 0 || w == wait::no)
 			return n;
 		// Taken by someone else meanwhile (O_NONBLOCK fd): wait again.
@@ -118,13 +118,13 @@ result<std::size_t> context::read_signals(std::span<iuc_signal> out,
 	if (out.empty())
 		return failure::from_errno(EINVAL);
 	auto ms = timeout.count() < 0 ? 0 : timeout.count() > 0x7fffffff ? 0x7fffffff : timeout.count();
-	auto readable = wait_readable(fd_, static_cast<int>(ms));
+	auto readable = wait_readable(fd(), static_cast<int>(ms));
 
 	if (!readable)
 		return readable.fail();
 	if (!*readable)
 		return std::size_t{0};
-	return read_records(fd_, out);
+	return read_records(fd(), out);
 }
 
 }  // namespace iuc

@@ -11,15 +11,12 @@
 
 namespace iuc {
 
-namespace {
-
-// MEM_SHARING_INFO through the context's fd (what the handles keep).
-result<sharing_info> info_by_fd(int fd, std::uint64_t segment) noexcept
+result<sharing_info> mem_sharing_info(const context& ctx, std::uint64_t segment) noexcept
 {
 	iuc_mem_sharing_info a{};
 
 	a.segment = segment;
-	if (auto r = detail::call(fd, IUC_IOC_MEM_SHARING_INFO, a); !r)
+	if (auto r = detail::call(ctx.fd(), IUC_IOC_MEM_SHARING_INFO, a); !r)
 		return r.fail();
 	return sharing_info{
 		.sharer_pid = static_cast<pid_t>(a.sharer_pid),
@@ -33,39 +30,42 @@ result<sharing_info> info_by_fd(int fd, std::uint64_t segment) noexcept
 	};
 }
 
-}  // namespace
+// ---- the sharer ----------------------------------------------------------
 
-result<sharing_info> mem_sharing_info(const context& ctx, std::uint64_t segment) noexcept
+namespace {
+
+// UNSHARE_MEM of @s (whatever its mode).
+result<void> unshare_call(const raw_segment& s) noexcept
 {
-	return info_by_fd(ctx.fd(), segment);
+	iuc_unshare_mem a{};
+
+	a.segment = s.id;
+	return detail::call(s.ctx->fd(), IUC_IOC_UNSHARE_MEM, a);
 }
 
-// ---- the sharer ----------------------------------------------------------
+}  // namespace
+
+result<void> segment_traits::close(raw_segment s) noexcept
+{
+	if (s.mode != share_mode::mutual)
+		return {};	// the receiver's: nothing to revoke
+	return unshare_call(s);
+}
 
 result<sharing_info> segment::info() const noexcept
 {
-	return info_by_fd(fd_, id_);
+	return mem_sharing_info(*get().ctx, id());
 }
 
 result<void> segment::unshare() noexcept
 {
-	if (!id_)
+	if (!valid())
 		return {};
-	iuc_unshare_mem a{};
-
-	a.segment = id_;
-	auto r = detail::call(fd_, IUC_IOC_UNSHARE_MEM, a);
+	auto r = unshare_call(get());
 	if (!r && r.error() == spec_error(IUC_E_UNSHARE_EXCLUSIVE))
 		return r;	// nothing happened: still ours, as it was
-	id_ = 0;
+	(void)release();
 	return r;
-}
-
-void segment::reset() noexcept
-{
-	if (id_ && mode_ == share_mode::mutual)
-		(void)unshare();
-	id_ = 0;
 }
 
 result<segment> share_mem(const context& ctx, pid_t target, std::span<std::byte> range,
@@ -118,24 +118,19 @@ result<mapping> mapping::map(const context& ctx, std::uint64_t id, std::size_t l
 
 result<sharing_info> mapping::info() const noexcept
 {
-	return info_by_fd(fd_, id_);
+	return mem_sharing_info(*get().ctx, id());
 }
 
-result<void> mapping::unmap() noexcept
+result<void> mapping_traits::close(raw_mapping m) noexcept
 {
-	if (!id_)
-		return {};
 	iuc_mem_unmap a{};
-	std::byte* data = data_;
-	std::size_t size = size_;
 
-	a.segment = id_;
-	forget();
-	auto r = detail::call(fd_, IUC_IOC_MEM_UNMAP, a);
-	if (!r && r.error() == spec_error(IUC_E_UNMAP_UNKNOWN_SEGMENT) && data && size) {
+	a.segment = m.id;
+	auto r = detail::call(m.ctx->fd(), IUC_IOC_MEM_UNMAP, a);
+	if (!r && r.error() == spec_error(IUC_E_UNMAP_UNKNOWN_SEGMENT) && m.data && m.size) {
 		// Revoked by its sharer: the segment is gone, the dead range
 		// (whose accesses raise SIGBUS) is still mapped here.
-		if (::munmap(data, size))
+		if (::munmap(m.data, m.size))
 			return failure::from_errno(errno);
 		return {};
 	}

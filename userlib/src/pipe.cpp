@@ -27,11 +27,11 @@ io_outcome pipe_end::write(std::span<const std::byte> data, io_mode mode) const 
 {
 	iuc_pipe_write a{};
 
-	a.id = id_;
+	a.id = id();
 	a.count = data.size();
 	a.buf = reinterpret_cast<std::uintptr_t>(data.data());
 	a.mode = static_cast<std::uint8_t>(mode);
-	if (auto r = detail::call(fd_, IUC_IOC_PIPE_WRITE, a); !r)
+	if (auto r = detail::call(get().ctx->fd(), IUC_IOC_PIPE_WRITE, a); !r)
 		return io_fail(r.fail(), a.result, a.transferred);
 	return io_result{a.result, a.transferred};
 }
@@ -42,13 +42,13 @@ io_outcome pipe_end::read(std::span<std::byte> buf, io_mode mode) const noexcept
 
 	if (buf.empty())
 		return io_fail(failure::from_errno(EINVAL), 0, 0);
-	a.id = id_;
+	a.id = id();
 	a.buf = reinterpret_cast<std::uintptr_t>(buf.data());
 	a.count = buf.size() > std::numeric_limits<std::uint32_t>::max()
 			  ? std::numeric_limits<std::uint32_t>::max()
 			  : static_cast<std::uint32_t>(buf.size());
 	a.mode = static_cast<std::uint8_t>(mode);
-	if (auto r = detail::call(fd_, IUC_IOC_PIPE_READ, a); !r)
+	if (auto r = detail::call(get().ctx->fd(), IUC_IOC_PIPE_READ, a); !r)
 		return io_fail(r.fail(), a.result, a.transferred);
 	return io_result{a.result, a.transferred};
 }
@@ -57,8 +57,8 @@ result<pipe_info> pipe_end::info() const noexcept
 {
 	iuc_pipe_info a{};
 
-	a.id = id_;
-	if (auto r = detail::call(fd_, IUC_IOC_PIPE_INFO, a); !r)
+	a.id = id();
+	if (auto r = detail::call(get().ctx->fd(), IUC_IOC_PIPE_INFO, a); !r)
 		return r.fail();
 	return pipe_info{a.status, a.capacity, a.room, static_cast<pid_t>(a.creator_pid)};
 }
@@ -67,25 +67,22 @@ result<std::uint64_t> pipe_end::send(pid_t target, bool notify) noexcept
 {
 	iuc_send_pipe a{};
 
-	a.id = id_;
+	a.id = id();
 	a.target_pid = static_cast<std::uint64_t>(target);
 	a.notify = notify ? IUC_NOTIFY : IUC_NOTIFY_SKIP;
-	if (auto r = detail::call(fd_, IUC_IOC_SEND_PIPE, a); !r)
+	if (auto r = detail::call(get().ctx->fd(), IUC_IOC_SEND_PIPE, a); !r)
 		return r.fail();
 	// The identifier is unknown here now: nothing to close.
 	(void)release();
-	peer_id_ = 0;
 	return std::uint64_t{a.peer_id};
 }
 
-result<void> pipe_end::close() noexcept
+result<void> pipe_end_traits::close(raw_pipe_end p) noexcept
 {
-	if (!id_)
-		return {};
 	iuc_close_pipe a{};
 
-	a.id = release();
-	return detail::call(fd_, IUC_IOC_CLOSE_PIPE, a);
+	a.id = p.id;
+	return detail::call(p.ctx->fd(), IUC_IOC_CLOSE_PIPE, a);
 }
 
 result<pipe_end> open_pipe(const context& ctx, pid_t target, const pipe_options& o) noexcept

@@ -5,7 +5,13 @@
 // An fd of /dev/iuc is the process's IUC context: one per process (a second
 // open fails with EBUSY), usable only by the process that opened it (others
 // get errc::not_owner), ended when that process exits.  iuc::context owns
-// that fd: move-only, the destructor closes it, release() hands it over.
+// that fd: it is an iuc::handle (handle.hpp) whose raw value is the fd, so
+// it is move-only, the destructor closes it, get() (or fd()) gives it,
+// release() hands it over, reset() and close() close it.
+//
+// The pipe ends, segments and mappings of a context do not own it: they
+// hold an iuc::unowned_context, a non-owning view of it (context::borrow(),
+// or any const context& converts), and must not outlive the context.
 //
 // Signals arrive as 64-byte records (struct iuc_signal) read from the fd,
 // for the codes the process handles, once it declared itself ready();
@@ -33,6 +39,7 @@
 #include <linux/iuc.h>
 
 #include "iuc/error.hpp"
+#include "iuc/handle.hpp"
 
 namespace iuc {
 
@@ -48,41 +55,32 @@ struct signal_handling {
 	int rt_signal = 0;	// 0: records only (meaningful when handled)
 };
 
-class context {
-public:
-	// An empty context (no fd).
-	context() noexcept = default;
-	// Adopt @fd, an fd of /dev/iuc opened by this process.
-	explicit context(int fd) noexcept : fd_(fd) {}
-	~context() { reset(); }
+class context;
+using unowned_context = unowned<context>;
 
-	context(context&& other) noexcept : fd_(other.release()) {}
-	context& operator=(context&& other) noexcept
-	{
-		if (this != &other)
-			reset(other.release());
-		return *this;
-	}
-	context(const context&) = delete;
-	context& operator=(const context&) = delete;
+// The raw value of a context: its fd, closed with close(2).
+struct context_traits {
+	using value_type = int;
+
+	static int invalid() noexcept { return -1; }
+	static bool valid(int fd) noexcept { return fd >= 0; }
+	static result<void> close(int fd) noexcept;
+};
+
+class context : public handle<context_traits> {
+public:
+	// context() is empty (no fd); context(fd) adopts @fd, an fd of
+	// /dev/iuc opened by this process.
+	using handle::handle;
 
 	// Open /dev/iuc (O_RDWR | O_CLOEXEC): the process's context.
 	// errc::system with EBUSY: the process already has one.
 	static result<context> open() noexcept;
 
-	int fd() const noexcept { return fd_; }
-	bool valid() const noexcept { return fd_ >= 0; }
-	explicit operator bool() const noexcept { return valid(); }
-	// Give up ownership of the fd without closing it.
-	[[nodiscard]] int release() noexcept
-	{
-		int fd = fd_;
-
-		fd_ = -1;
-		return fd;
-	}
-	// Close the fd (if any) and own @fd instead.
-	void reset(int fd = -1) noexcept;
+	// The fd, for poll(2) and epoll (the same as get()).
+	int fd() const noexcept { return get(); }
+	// A non-owning view of this context.
+	unowned_context borrow() const noexcept;
 
 	// HANDLE_SIGNAL: handle @code (IUC_SIG_*), sending real-time signal
 	// @rt_signal (SIGRTMIN..SIGRTMAX) with each record, or 0 for records
@@ -105,10 +103,15 @@ public:
 	// Wait at most @timeout for records: 0 if none came.
 	result<std::size_t> read_signals(std::span<iuc_signal> out,
 					 std::chrono::milliseconds timeout) const noexcept;
-
-private:
-	int fd_ = -1;
 };
+
+inline unowned_context context::borrow() const noexcept
+{
+	return unowned_context(*this);
+}
+
+// All the state is the handle's: moving, releasing and closing are its.
+static_assert(sizeof(context) == sizeof(handle<context_traits>));
 
 }  // namespace iuc
 

@@ -2,18 +2,22 @@
 //
 // iuc/memory.hpp - shared memory segments.
 //
-// Two move-only handles, one per side of a segment:
+// Two handles, one per side of a segment.  Both are iuc::handles
+// (handle.hpp): move-only; the destructor, reset() and close() release
+// what they own, release() hands their raw value over without releasing.
 //
-//  * iuc::segment, the sharer's: made by iuc::share_mem().  For a mutual
-//    segment the destructor revokes the share (UNSHARE_MEM: the receiver's
-//    accesses raise SIGBUS from then on and it gets UNSHARED_MEM); unshare()
-//    does it explicitly, release() keeps the share alive without the
-//    handle.  An exclusive segment is the receiver's alone: its handle only
-//    names it (info()); the destructor does nothing.  The sharer's memory
-//    itself is never owned by a segment: it stays the caller's (mutual) or
-//    is unmapped by the kernel (exclusive).
+//  * iuc::segment, the sharer's: made by iuc::share_mem(); its raw value is
+//    an iuc::raw_segment (context, id, mode).  For a mutual segment the
+//    destructor revokes the share (UNSHARE_MEM: the receiver's accesses
+//    raise SIGBUS from then on and it gets UNSHARED_MEM); unshare() does it
+//    explicitly, release() keeps the share alive without the handle.  An
+//    exclusive segment is the receiver's alone: its handle only names it
+//    (info()); the destructor does nothing.  The sharer's memory itself is
+//    never owned by a segment: it stays the caller's (mutual) or is
+//    unmapped by the kernel (exclusive).
 //
-//  * iuc::mapping, the receiver's: the segment mapped in its address space.
+//  * iuc::mapping, the receiver's: the segment mapped in its address space;
+//    its raw value is an iuc::raw_mapping (context, id, address, length).
 //    Adopt the mapping the kernel made when the RECV_SHARED_MEM record was
 //    read (mapping::adopt()), or map the segment by its id (mapping::map(),
 //    mmap(2) of the /dev/iuc fd at offset id * page size, when the sharer
@@ -24,7 +28,8 @@
 //    segment without the handle.  Keep one mapping per segment: MEM_UNMAP
 //    takes every mapping of it away at once.
 //
-// Both keep the fd of their iuc::context: they must not outlive it.
+// Both hold an iuc::unowned_context, not the context: they must not
+// outlive it.
 //
 //     // sharer
 //     void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE,
@@ -47,6 +52,7 @@
 
 #include "iuc/context.hpp"
 #include "iuc/error.hpp"
+#include "iuc/handle.hpp"
 
 namespace iuc {
 
@@ -110,61 +116,43 @@ struct sharing_info {
 // receiver; else, or once it is gone, IUC_E_MEMINFO_UNKNOWN_SEGMENT).
 result<sharing_info> mem_sharing_info(const context& ctx, std::uint64_t segment) noexcept;
 
-// The sharer's handle of a segment.
-class segment {
-public:
-	segment() noexcept = default;
-	// Adopt segment @id, shared by the context @ctx in mode @mode.
-	segment(const context& ctx, std::uint64_t id, share_mode mode) noexcept
-		: fd_(ctx.fd()), id_(id), mode_(mode) {}
-	~segment() { reset(); }
+// The raw value of a segment.
+struct raw_segment {
+	unowned_context ctx;		// the sharer's context
+	std::uint64_t id = 0;		// 0: none
+	share_mode mode = share_mode::mutual;
+};
 
-	segment(segment&& other) noexcept
-		: fd_(other.fd_), id_(other.release()), mode_(other.mode_) {}
-	segment& operator=(segment&& other) noexcept
-	{
-		if (this != &other) {
-			reset();
-			fd_ = other.fd_;
-			mode_ = other.mode_;
-			id_ = other.release();
-		}
-		return *this;
-	}
-	segment(const segment&) = delete;
-	segment& operator=(const segment&) = delete;
+// A segment is released by revoking it (UNSHARE_MEM) if it is mutual; an
+// exclusive one is the receiver's, so releasing its handle does nothing.
+struct segment_traits : id_traits<raw_segment> {
+	static result<void> close(raw_segment s) noexcept;
+};
+
+// The sharer's handle of a segment.
+class segment : public handle<segment_traits> {
+public:
+	// segment() is empty; segment(raw) adopts what release() gave.
+	using handle::handle;
+	// Adopt segment @id, shared by the context @ctx in mode @mode.
+	segment(unowned_context ctx, std::uint64_t id, share_mode mode) noexcept
+		: handle(raw_segment{std::move(ctx), id, mode}) {}
 
 	// The segment id (0: empty).
-	std::uint64_t id() const noexcept { return id_; }
-	share_mode mode() const noexcept { return mode_; }
-	bool valid() const noexcept { return id_ != 0; }
-	explicit operator bool() const noexcept { return valid(); }
+	std::uint64_t id() const noexcept { return get().id; }
+	share_mode mode() const noexcept { return get().mode; }
 
 	// MEM_SHARING_INFO.
 	result<sharing_info> info() const noexcept;
 	// UNSHARE_MEM: revoke a mutual segment; empty afterwards whatever
 	// the result (IUC_E_UNSHARE_UNKNOWN_SEGMENT: the receiver dropped it
 	// already).  An exclusive segment cannot be revoked: that fails with
-	// IUC_E_UNSHARE_EXCLUSIVE and leaves the handle as it was.  An empty
-	// segment unshares nothing and succeeds.
+	// IUC_E_UNSHARE_EXCLUSIVE and leaves the handle as it was (close()
+	// instead lets go of an exclusive segment's handle and succeeds).  An
+	// empty segment unshares nothing and succeeds.
 	result<void> unshare() noexcept;
-	// Give up the handle without revoking anything.
-	[[nodiscard]] std::uint64_t release() noexcept
-	{
-		std::uint64_t id = id_;
-
-		id_ = 0;
-		return id;
-	}
-
-private:
-	// Revoke a mutual segment, forget an exclusive one.
-	void reset() noexcept;
-
-	int fd_ = -1;
-	std::uint64_t id_ = 0;
-	share_mode mode_ = share_mode::mutual;
 };
+static_assert(sizeof(segment) == sizeof(handle<segment_traits>));
 
 // SHARE_MEM: share @range of the caller's memory (private anonymous,
 // page-aligned, a whole number of pages) with process @target.
@@ -172,36 +160,29 @@ private:
 result<segment> share_mem(const context& ctx, pid_t target, std::span<std::byte> range,
 			  const share_options& options = {}) noexcept;
 
+// The raw value of a mapping.
+struct raw_mapping {
+	unowned_context ctx;		// the receiver's context
+	std::uint64_t id = 0;		// the segment, 0: none
+	std::byte* data = nullptr;	// where it is mapped (nullptr: not mapped)
+	std::size_t size = 0;
+};
+
+// A mapping is released with MEM_UNMAP (or munmap(2) once revoked).
+struct mapping_traits : id_traits<raw_mapping> {
+	static result<void> close(raw_mapping m) noexcept;
+};
+
 // The receiver's mapping of a segment.
-class mapping {
+class mapping : public handle<mapping_traits> {
 public:
-	mapping() noexcept = default;
+	// mapping() is empty; mapping(raw) adopts what release() gave.
+	using handle::handle;
 	// Adopt segment @id of the context @ctx, mapped at [@data, +@size).
 	// (With nullptr, 0: a received segment not mapped, e.g. to drop it
 	// with unmap().)
-	mapping(const context& ctx, std::uint64_t id, void* data, std::size_t size) noexcept
-		: fd_(ctx.fd()), id_(id), data_(static_cast<std::byte*>(data)), size_(size) {}
-	~mapping() { (void)unmap(); }
-
-	mapping(mapping&& other) noexcept
-		: fd_(other.fd_), id_(other.id_), data_(other.data_), size_(other.size_)
-	{
-		other.forget();
-	}
-	mapping& operator=(mapping&& other) noexcept
-	{
-		if (this != &other) {
-			(void)unmap();
-			fd_ = other.fd_;
-			id_ = other.id_;
-			data_ = other.data_;
-			size_ = other.size_;
-			other.forget();
-		}
-		return *this;
-	}
-	mapping(const mapping&) = delete;
-	mapping& operator=(const mapping&) = delete;
+	mapping(unowned_context ctx, std::uint64_t id, void* data, std::size_t size) noexcept
+		: handle(raw_mapping{std::move(ctx), id, static_cast<std::byte*>(data), size}) {}
 
 	// The mapping the kernel made for the RECV_SHARED_MEM record @rec
 	// (read from @ctx); if it could not make one (start 0), map() it with
@@ -215,42 +196,20 @@ public:
 				   int prot = PROT_READ | PROT_WRITE) noexcept;
 
 	// The segment id (0: empty).
-	std::uint64_t id() const noexcept { return id_; }
-	std::byte* data() const noexcept { return data_; }
-	std::size_t size() const noexcept { return size_; }
-	std::span<std::byte> bytes() const noexcept { return {data_, size_}; }
-	bool valid() const noexcept { return id_ != 0; }
-	explicit operator bool() const noexcept { return valid(); }
+	std::uint64_t id() const noexcept { return get().id; }
+	std::byte* data() const noexcept { return get().data; }
+	std::size_t size() const noexcept { return get().size; }
+	std::span<std::byte> bytes() const noexcept { return {data(), size()}; }
 
 	// MEM_SHARING_INFO.
 	result<sharing_info> info() const noexcept;
-	// MEM_UNMAP: drop the segment and unmap it.  A revoked segment
-	// (IUC_E_UNMAP_UNKNOWN_SEGMENT) is munmapped directly and counts as
-	// success.  Empty afterwards whatever the result.
-	result<void> unmap() noexcept;
-	// Give up the handle: the mapping and the segment stay.  Returns the
-	// segment id.
-	[[nodiscard]] std::uint64_t release() noexcept
-	{
-		std::uint64_t id = id_;
-
-		forget();
-		return id;
-	}
-
-private:
-	void forget() noexcept
-	{
-		id_ = 0;
-		data_ = nullptr;
-		size_ = 0;
-	}
-
-	int fd_ = -1;
-	std::uint64_t id_ = 0;
-	std::byte* data_ = nullptr;
-	std::size_t size_ = 0;
+	// MEM_UNMAP: drop the segment and unmap it (the same as close()).  A
+	// revoked segment (IUC_E_UNMAP_UNKNOWN_SEGMENT) is munmapped
+	// directly and counts as success.  Empty afterwards whatever the
+	// result.
+	result<void> unmap() noexcept { return close(); }
 };
+static_assert(sizeof(mapping) == sizeof(handle<mapping_traits>));
 
 }  // namespace iuc
 

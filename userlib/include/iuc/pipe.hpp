@@ -2,13 +2,15 @@
 //
 // iuc/pipe.hpp - pipe identifiers.
 //
-// iuc::pipe_end owns one identifier of a pipe (the caller's SC or RC):
-// move-only, the destructor closes the pipe (CLOSE_PIPE, both ends, the
-// peer gets PIPE_CLOSED), release() hands the identifier over without
-// closing, send() moves the end to another process (afterwards this
-// pipe_end is empty and closes nothing).  A pipe_end keeps the fd of the
-// context it belongs to, not the context itself: it must not outlive its
-// iuc::context.
+// iuc::pipe_end owns one identifier of a pipe (the caller's SC or RC).  It
+// is an iuc::handle (handle.hpp) whose raw value is an iuc::raw_pipe_end:
+// the identifier, the context it belongs to (an iuc::unowned_context) and
+// the peer's identifier.  So it is move-only, the destructor, reset() and
+// close() close the pipe (CLOSE_PIPE, both ends, the peer gets
+// PIPE_CLOSED), release() hands the raw_pipe_end over without closing;
+// send() moves the end to another process (afterwards this pipe_end is
+// empty and closes nothing).  A pipe_end does not own its context: it
+// must not outlive it.
 //
 //     auto p = iuc::open_pipe(ctx, pid, {.command = 0x42});
 //     if (!p) ... p.error() == iuc::spec_error(IUC_E_OPEN_NO_HANDLER) ...
@@ -46,6 +48,7 @@
 
 #include "iuc/context.hpp"
 #include "iuc/error.hpp"
+#include "iuc/handle.hpp"
 
 namespace iuc {
 
@@ -107,36 +110,31 @@ struct pipe_info {
 	bool is_sc() const noexcept { return status & IUC_PIPE_IS_SC; }
 };
 
-class pipe_end {
+// The raw value of a pipe_end.
+struct raw_pipe_end {
+	unowned_context ctx;		// the context @id belongs to
+	std::uint64_t id = 0;		// the caller's identifier, 0: none
+	std::uint64_t peer_id = 0;	// the other process's, 0: unknown
+};
+
+// A pipe_end is released with CLOSE_PIPE.
+struct pipe_end_traits : id_traits<raw_pipe_end> {
+	static result<void> close(raw_pipe_end p) noexcept;
+};
+
+class pipe_end : public handle<pipe_end_traits> {
 public:
-	pipe_end() noexcept = default;
+	// pipe_end() is empty; pipe_end(raw) adopts what release() gave.
+	using handle::handle;
 	// Adopt identifier @id of the context @ctx (e.g. from a RECV_PIPE
 	// record).  @peer_id: the identifier of the other end, if known.
-	pipe_end(const context& ctx, std::uint64_t id, std::uint64_t peer_id = 0) noexcept
-		: fd_(ctx.fd()), id_(id), peer_id_(peer_id) {}
-	~pipe_end() { (void)close(); }
-
-	pipe_end(pipe_end&& other) noexcept
-		: fd_(other.fd_), id_(other.release()), peer_id_(other.peer_id_) {}
-	pipe_end& operator=(pipe_end&& other) noexcept
-	{
-		if (this != &other) {
-			(void)close();
-			fd_ = other.fd_;
-			peer_id_ = other.peer_id_;
-			id_ = other.release();
-		}
-		return *this;
-	}
-	pipe_end(const pipe_end&) = delete;
-	pipe_end& operator=(const pipe_end&) = delete;
+	pipe_end(unowned_context ctx, std::uint64_t id, std::uint64_t peer_id = 0) noexcept
+		: handle(raw_pipe_end{std::move(ctx), id, peer_id}) {}
 
 	// The caller's identifier (0: empty).
-	std::uint64_t id() const noexcept { return id_; }
+	std::uint64_t id() const noexcept { return get().id; }
 	// The other process's identifier for the same pipe (0: unknown).
-	std::uint64_t peer_id() const noexcept { return peer_id_; }
-	bool valid() const noexcept { return id_ != 0; }
-	explicit operator bool() const noexcept { return valid(); }
+	std::uint64_t peer_id() const noexcept { return get().peer_id; }
 
 	// PIPE_WRITE of @data to this SC.  On a message pipe @data is one
 	// message (at most IUC_MESSAGE_MAX bytes; io_mode::partial is
@@ -162,21 +160,9 @@ public:
 	// CLOSE_PIPE.  The pipe_end is empty afterwards whatever the result
 	// (IUC_E_CLOSE_PEER_TERMINATED: closed all the same).  An empty
 	// pipe_end closes nothing and succeeds.
-	result<void> close() noexcept;
-	// Give up the identifier without closing the pipe.
-	[[nodiscard]] std::uint64_t release() noexcept
-	{
-		std::uint64_t id = id_;
-
-		id_ = 0;
-		return id;
-	}
-
-private:
-	int fd_ = -1;
-	std::uint64_t id_ = 0;
-	std::uint64_t peer_id_ = 0;
+	using handle::close;
 };
+static_assert(sizeof(pipe_end) == sizeof(handle<pipe_end_traits>));
 
 // OPEN_PIPE: open a pipe to process @target (in the caller's PID
 // namespace); the result owns the caller's end, its peer_id() is the
