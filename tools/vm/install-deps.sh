@@ -19,7 +19,8 @@ SUDO=
 
 base=(qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64
 	linux-source-6.12 dkms sparse build-essential bc flex bison libelf-dev
-	libssl-dev cpio kmod liburing-dev pkg-config file xz-utils trinity)
+	libssl-dev cpio kmod liburing-dev libgtest-dev pkg-config file xz-utils
+	trinity)
 
 installed() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]; }
 
