@@ -397,6 +397,36 @@ int async_call_join(struct async_call *a)
 	return thread_join(a->thread, TIMEOUT_MS);
 }
 
+int async_io_start(struct async_io *io, int fd, uint64_t id, bool write,
+		   void *buf, uint64_t count, uint8_t mode)
+{
+	int ret;
+
+	memset(&io->u, 0, sizeof(io->u));
+	if (write) {
+		io->u.w = (struct iuc_pipe_write){
+			.error = ERR_SENTINEL, .id = id, .buf = (uintptr_t)buf,
+			.count = count, .mode = mode,
+		};
+	} else {
+		io->u.r = (struct iuc_pipe_read){
+			.error = ERR_SENTINEL, .id = id, .buf = (uintptr_t)buf,
+			.count = (uint32_t)count, .mode = mode,
+		};
+	}
+	ret = async_call_start(&io->as, fd, write ? IUC_IOC_PIPE_WRITE :
+			       IUC_IOC_PIPE_READ, &io->u);
+	for (long i = 0; !ret && !__atomic_load_n(&io->as.tid, __ATOMIC_SEQ_CST); i++) {
+		if (i >= 1000 + TIMEOUT_MS)
+			return -ETIMEDOUT;
+		if (i < 1000)
+			sched_yield();
+		else
+			usleep(1000);
+	}
+	return ret;
+}
+
 bool iuc_pipe_wait_status(int fd, uint64_t id, uint8_t mask, uint8_t want)
 {
 	for (long i = 0; i < 1000 + TIMEOUT_MS; i++) {

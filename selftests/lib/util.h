@@ -105,6 +105,24 @@ int async_call_join(struct async_call *a);
 /* Join @t, waiting at most @ms: 0 or -ETIMEDOUT. */
 int thread_join(pthread_t t, int ms);
 
+/* One PIPE_WRITE or PIPE_READ run in a thread: for calls that wait. */
+struct async_io {
+	struct async_call as;
+	union {
+		struct iuc_pipe_write w;
+		struct iuc_pipe_read r;
+	} u;
+};
+
+/*
+ * Start a thread that calls PIPE_WRITE (@write) or PIPE_READ on @id with
+ * @count bytes at @buf in @mode, and wait until it runs (as.tid is set).
+ * 0 or -errno.  Once async_call_join(&io->as) returned 0, io->as.ret and
+ * io->u (@error preset to ERR_SENTINEL) are the call's results.
+ */
+int async_io_start(struct async_io *io, int fd, uint64_t id, bool write,
+		   void *buf, uint64_t count, uint8_t mode);
+
 /*
  * Poll PIPE_INFO of @id until (status & @mask) == @want.  True when seen,
  * false when PIPE_INFO fails or after about TIMEOUT_MS (only a bound).
