@@ -8,6 +8,7 @@
  * - stream.h: self-checking data (patterns, streams, tagged messages)
  * - memory.h: fault probes, witnesses, pagemap and vmstat readers
  * - peer.h:   peers, the other processes of a scenario
+ * - side.h:   the test process or a peer: one scenario in either direction
  * - race.h:   deterministic races (userfaultfd stalls, sleeping threads)
  *
  * The harness's EXPECT_* and ASSERT_* are two statements: loops and ifs
@@ -45,6 +46,7 @@
 #include "memory.h"
 #include "peer.h"
 #include "race.h"
+#include "side.h"
 #include "stream.h"
 #include "util.h"
 

@@ -786,12 +786,10 @@ int peer_run(struct peer *p, peer_fn fn, void *data, size_t len)
 	return ret;
 }
 
-int peer_start_ctx(struct peer *p, const uint8_t *codes, int n, bool ready)
+int peer_ctx(struct peer *p, const uint8_t *codes, int n, bool ready)
 {
-	int ret = peer_start(p, NULL);
+	int ret = peer_open_dev(p);
 
-	if (!ret)
-		ret = peer_open_dev(p);
 	for (int i = 0; i < n && !ret; i++)
 		ret = peer_handle(p, codes[i], 0, NULL);
 	if (!ret && ready)
@@ -799,16 +797,31 @@ int peer_start_ctx(struct peer *p, const uint8_t *codes, int n, bool ready)
 	return ret;
 }
 
+int peer_start_ctx(struct peer *p, const uint8_t *codes, int n, bool ready)
+{
+	int ret = peer_start(p, NULL);
+
+	return ret ? ret : peer_ctx(p, codes, n, ready);
+}
+
 int peer_start_opener(struct peer *p)
 {
 	return peer_start_ctx(p, NULL, 0, false);
 }
 
+static const uint8_t peer_target_codes[] = {
+	IUC_SIG_RECV_PIPE, IUC_SIG_PIPE_CLOSED,
+};
+
+int peer_target_ctx(struct peer *p)
+{
+	return peer_ctx(p, peer_target_codes, ARRAY_SIZE(peer_target_codes), true);
+}
+
 int peer_start_target(struct peer *p)
 {
-	static const uint8_t codes[] = { IUC_SIG_RECV_PIPE, IUC_SIG_PIPE_CLOSED };
-
-	return peer_start_ctx(p, codes, ARRAY_SIZE(codes), true);
+	return peer_start_ctx(p, peer_target_codes, ARRAY_SIZE(peer_target_codes),
+			      true);
 }
 
 int peer_start_receiver(struct peer *p)

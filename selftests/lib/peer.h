@@ -262,6 +262,10 @@ int peer_exec(struct peer *p);
  */
 int peer_run(struct peer *p, peer_fn fn, void *data, size_t len);
 
+/* Give the started @p a context handling @codes (records only), READY if @ready. */
+int peer_ctx(struct peer *p, const uint8_t *codes, int n, bool ready);
+/* peer_ctx() of a pipe target: handles RECV_PIPE and PIPE_CLOSED, READY. */
+int peer_target_ctx(struct peer *p);
 /* Start @p with a context handling @codes (records only), READY if @ready. */
 int peer_start_ctx(struct peer *p, const uint8_t *codes, int n, bool ready);
 /* A context (no handlers, not READY): a pipe opener. */
