@@ -770,20 +770,36 @@ int peer_exec(struct peer *p)
 	return ret ? ret : ((pid_t)r.v[0] == p->pid ? 0 : -ESRCH);
 }
 
-int peer_run(struct peer *p, peer_fn fn, void *data, size_t len)
+int peer_run_send(struct peer *p, peer_fn fn, const void *data, size_t len)
 {
 	struct peer_msg m = peer_msg(PEER_RUN, (uint64_t)(uintptr_t)fn, 0);
-	struct peer_reply r;
-	int ret;
 
 	if (len > sizeof(m.data))
 		return -E2BIG;
 	if (len)
 		memcpy(m.data, data, len);
-	ret = peer_call(p, &m, &r);
+	if (peer_send(p, &m)) {
+		fprintf(stderr, "# peer %d: op %#x not sent\n", p->pid, m.op);
+		return PEER_BROKEN;
+	}
+	return 0;
+}
+
+int peer_run_wait(struct peer *p, void *data, size_t len, int ms)
+{
+	struct peer_reply r;
+	int ret = peer_wait(p, &r, ms);
+
 	if (ret != PEER_BROKEN && len)
-		memcpy(data, r.data, len);
+		memcpy(data, r.data, len < sizeof(r.data) ? len : sizeof(r.data));
 	return ret;
+}
+
+int peer_run(struct peer *p, peer_fn fn, void *data, size_t len)
+{
+	int ret = peer_run_send(p, fn, data, len);
+
+	return ret ? ret : peer_run_wait(p, data, len, TIMEOUT_MS);
 }
 
 int peer_ctx(struct peer *p, const uint8_t *codes, int n, bool ready)

@@ -261,6 +261,13 @@ int peer_exec(struct peer *p);
  * @data (at most PEER_DATA_MAX) go in and come back.  fn's result, or an error.
  */
 int peer_run(struct peer *p, peer_fn fn, void *data, size_t len);
+/*
+ * peer_run() in two halves, for a function that blocks or runs long while
+ * the caller acts (a benchmark's receiving side): send the command (0,
+ * -E2BIG or PEER_BROKEN), then wait up to @ms for fn's result and data.
+ */
+int peer_run_send(struct peer *p, peer_fn fn, const void *data, size_t len);
+int peer_run_wait(struct peer *p, void *data, size_t len, int ms);
 
 /* Give the started @p a context handling @codes (records only), READY if @ready. */
 int peer_ctx(struct peer *p, const uint8_t *codes, int n, bool ready);

@@ -187,16 +187,27 @@ int send_fd(int sock, int fd)
 
 int recv_fd(int sock, int timeout_ms)
 {
-	struct fd_msg m;
-	struct cmsghdr *c;
-	int fd, rev = iuc_poll(sock, POLLIN, timeout_ms);
+	int rev = iuc_poll(sock, POLLIN, timeout_ms);
 
 	if (rev < 0)
 		return rev;
 	if (!rev)
 		return -ETIMEDOUT;
+	return recv_fd_blocking(sock);
+}
+
+int recv_fd_blocking(int sock)
+{
+	struct fd_msg m;
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd;
+
 	fd_msg_init(&m);
-	if (recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC) != 1)
+	do {
+		n = recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
 		return -EIO;
 	c = CMSG_FIRSTHDR(&m.msg);
 	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)

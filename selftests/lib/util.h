@@ -58,6 +58,8 @@ int read_full(int fd, void *buf, size_t len, int timeout_ms);
 int send_fd(int sock, int fd);
 /* Receive an fd sent with send_fd(); the fd or -errno. */
 int recv_fd(int sock, int timeout_ms);
+/* The same, blocking in recvmsg(2) itself (no poll, no bound): for timed receivers. */
+int recv_fd_blocking(int sock);
 /* Close every fd above 2 but the @n of @keep (entries below 3 ignored). */
 void close_all_but(const int *keep, int n);
 
