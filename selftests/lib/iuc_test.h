@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>	/* CAP_*: has_cap(), drop_cap() */
 #include <linux/iuc.h>
 
 #include "calls.h"
