@@ -43,7 +43,7 @@ int peer_prepare(struct peer *p)
 	p->rsp = r[0];
 	p->rsp_wr = r[1];
 	p->slot = PEER_OWN;
-	p->prepared = true;
+	p->prepared = PEER_PREPARED;
 	return 0;
 }
 
@@ -51,7 +51,7 @@ int peer_prepare(struct peer *p)
 static void peer_started(struct peer *p, pid_t pid)
 {
 	p->pid = pid;
-	p->prepared = false;
+	p->prepared = 0;
 	close(p->cmd_rd);
 	close(p->rsp_wr);
 	p->cmd_rd = p->rsp_wr = -1;
@@ -86,7 +86,7 @@ int peer_start(struct peer *p, const struct peer_opts *o)
 
 	if (!o)
 		o = &none;
-	if (!p->prepared) {
+	if (p->prepared != PEER_PREPARED) {
 		int ret = peer_prepare(p);
 
 		if (ret)

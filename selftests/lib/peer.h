@@ -112,6 +112,13 @@ enum peer_op {
 #define PEER_OWN		0
 #define PEER_INHERITED		1
 
+/*
+ * peer.prepared of a prepared peer.  A magic value, not a flag: peer_start()
+ * takes any struct peer, an uninitialised one too, and garbage is not
+ * "prepared".
+ */
+#define PEER_PREPARED		0x70726570u
+
 /* Result of a command whose transport failed: matches no expected value. */
 #define PEER_BROKEN		(-100000)
 
@@ -157,7 +164,7 @@ struct peer {
 	int cmd_rd, rsp_wr;	/* peer side, until it runs */
 	int slot;		/* slot that the next commands use */
 	int pending;		/* commands sent and not answered */
-	bool prepared;		/* peer_prepare() ran, not started yet */
+	uint32_t prepared;	/* PEER_PREPARED: peer_prepare() ran, not started yet */
 };
 
 /* Options of peer_start(); fds are 0 when absent (0 is never one of them). */
@@ -177,9 +184,9 @@ typedef int (*peer_fn)(int iuc_fd, void *data);
 /* Create the pipes of @p: for a sub peer given in peer_opts.sub. */
 int peer_prepare(struct peer *p);
 /*
- * Start @p (prepared or not) as a child of the calling thread; @o may be
- * NULL.  Fork peers from the test's main thread (PR_SET_PDEATHSIG follows
- * the thread).  0 or -errno.
+ * Start @p (prepared, or not even initialised) as a child of the calling
+ * thread; @o may be NULL.  Fork peers from the test's main thread
+ * (PR_SET_PDEATHSIG follows the thread).  0 or -errno.
  */
 int peer_start(struct peer *p, const struct peer_opts *o);
 /*
