@@ -518,7 +518,7 @@ void iuc_event_unreserve(struct iuc_context *ctx)
 
 /* ---- signal calls ------------------------------------------------------ */
 
-long iuc_handle_signal(struct iuc_context *ctx, void *args)
+long iuc_ioctl_handle_signal(struct iuc_context *ctx, void *args)
 {
 	struct iuc_handle_signal *a = args;
 
@@ -535,7 +535,7 @@ long iuc_handle_signal(struct iuc_context *ctx, void *args)
 	return 0;
 }
 
-long iuc_unhandle_signal(struct iuc_context *ctx, void *args)
+long iuc_ioctl_unhandle_signal(struct iuc_context *ctx, void *args)
 {
 	struct iuc_unhandle_signal *a = args;
 	long ret = 0;
@@ -554,7 +554,7 @@ long iuc_unhandle_signal(struct iuc_context *ctx, void *args)
 	return ret;
 }
 
-long iuc_is_signal_handled(struct iuc_context *ctx, void *args)
+long iuc_ioctl_is_signal_handled(struct iuc_context *ctx, void *args)
 {
 	struct iuc_is_signal_handled *a = args;
 	u8 sig;
@@ -570,7 +570,7 @@ long iuc_is_signal_handled(struct iuc_context *ctx, void *args)
 	return 0;
 }
 
-long iuc_ready(struct iuc_context *ctx, void *args)
+long iuc_ioctl_ready(struct iuc_context *ctx, void *args)
 {
 	struct iuc_event *ev;
 	bool any;

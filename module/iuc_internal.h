@@ -137,10 +137,10 @@ pid_t iuc_context_pid_nr(struct iuc_context *ctx, struct pid *pid);
 int iuc_context_init(void);
 void iuc_context_exit(void);
 
-long iuc_handle_signal(struct iuc_context *ctx, void *args);
-long iuc_unhandle_signal(struct iuc_context *ctx, void *args);
-long iuc_is_signal_handled(struct iuc_context *ctx, void *args);
-long iuc_ready(struct iuc_context *ctx, void *args);
+long iuc_ioctl_handle_signal(struct iuc_context *ctx, void *args);
+long iuc_ioctl_unhandle_signal(struct iuc_context *ctx, void *args);
+long iuc_ioctl_is_signal_handled(struct iuc_context *ctx, void *args);
+long iuc_ioctl_ready(struct iuc_context *ctx, void *args);
 
 ssize_t iuc_context_read(struct iuc_context *ctx, struct file *file,
 			 char __user *buf, size_t count, bool nonblock);
@@ -151,12 +151,12 @@ __poll_t iuc_context_poll(struct iuc_context *ctx, struct file *file,
 int iuc_pipe_init(void);
 void iuc_pipe_exit(void);
 void iuc_pipes_release_all(struct iuc_context *ctx);
-long iuc_open_pipe(struct iuc_context *ctx, void *args);
-long iuc_pipe_info(struct iuc_context *ctx, void *args);
-long iuc_close_pipe(struct iuc_context *ctx, void *args);
-long iuc_send_pipe(struct iuc_context *ctx, void *args);
-long iuc_pipe_write(struct iuc_context *ctx, void *args);
-long iuc_pipe_read(struct iuc_context *ctx, void *args);
+long iuc_ioctl_open_pipe(struct iuc_context *ctx, void *args);
+long iuc_ioctl_pipe_info(struct iuc_context *ctx, void *args);
+long iuc_ioctl_close_pipe(struct iuc_context *ctx, void *args);
+long iuc_ioctl_send_pipe(struct iuc_context *ctx, void *args);
+long iuc_ioctl_pipe_write(struct iuc_context *ctx, void *args);
+long iuc_ioctl_pipe_read(struct iuc_context *ctx, void *args);
 
 /* shm.c */
 int iuc_shm_init(void);
@@ -164,10 +164,10 @@ void iuc_shm_exit(void);
 void iuc_segments_release_all(struct iuc_context *ctx);
 int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma);
 void iuc_segment_map_record(struct file *file, struct iuc_event *ev);
-long iuc_share_mem(struct iuc_context *ctx, void *args);
-long iuc_unshare_mem(struct iuc_context *ctx, void *args);
-long iuc_mem_unmap(struct iuc_context *ctx, void *args);
-long iuc_mem_sharing_info(struct iuc_context *ctx, void *args);
+long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args);
+long iuc_ioctl_unshare_mem(struct iuc_context *ctx, void *args);
+long iuc_ioctl_mem_unmap(struct iuc_context *ctx, void *args);
+long iuc_ioctl_mem_sharing_info(struct iuc_context *ctx, void *args);
 
 /*
  * SHARE_MEM's arguments with where the caller keeps them: an exclusive

@@ -122,12 +122,18 @@ static __always_inline long iuc_run_call(struct iuc_context *ctx,
 	return ret;
 }
 
-typedef long (*iuc_call_t)(struct iuc_context *ctx, void __user *uarg,
-			   unsigned int usize);
+/*
+ * Every call takes the same way in: iuc_ioctl() (ioctl(2)) or
+ * iuc_uring_cmd() (io_uring) -> iuc_dispatch() -> iuc_calls[code], the
+ * call's iuc_marshal_<call>(), which copies its struct in and out around
+ * the handler, iuc_ioctl_<call>() of context.c, pipe.c or shm.c.
+ */
+typedef long (*iuc_marshal_t)(struct iuc_context *ctx, void __user *uarg,
+			      unsigned int usize);
 
 #define IUC_DEFINE_CALL(NAME, name, handler)				\
-static long iuc_call_##name(struct iuc_context *ctx,			\
-			    void __user *uarg, unsigned int usize)	\
+static long iuc_marshal_##name(struct iuc_context *ctx,			\
+			       void __user *uarg, unsigned int usize)	\
 {									\
 	struct iuc_##name args;						\
 									\
@@ -136,21 +142,21 @@ static long iuc_call_##name(struct iuc_context *ctx,			\
 			    IUC_##NAME##_SIZE_VER0, handler);		\
 }
 
-IUC_DEFINE_CALL(HANDLE_SIGNAL, handle_signal, iuc_handle_signal)
-IUC_DEFINE_CALL(UNHANDLE_SIGNAL, unhandle_signal, iuc_unhandle_signal)
-IUC_DEFINE_CALL(IS_SIGNAL_HANDLED, is_signal_handled, iuc_is_signal_handled)
-IUC_DEFINE_CALL(READY, ready, iuc_ready)
-IUC_DEFINE_CALL(OPEN_PIPE, open_pipe, iuc_open_pipe)
-IUC_DEFINE_CALL(SEND_PIPE, send_pipe, iuc_send_pipe)
-IUC_DEFINE_CALL(PIPE_WRITE, pipe_write, iuc_pipe_write)
-IUC_DEFINE_CALL(PIPE_READ, pipe_read, iuc_pipe_read)
-IUC_DEFINE_CALL(PIPE_INFO, pipe_info, iuc_pipe_info)
-IUC_DEFINE_CALL(CLOSE_PIPE, close_pipe, iuc_close_pipe)
-IUC_DEFINE_CALL(MEM_UNMAP, mem_unmap, iuc_mem_unmap)
+IUC_DEFINE_CALL(HANDLE_SIGNAL, handle_signal, iuc_ioctl_handle_signal)
+IUC_DEFINE_CALL(UNHANDLE_SIGNAL, unhandle_signal, iuc_ioctl_unhandle_signal)
+IUC_DEFINE_CALL(IS_SIGNAL_HANDLED, is_signal_handled, iuc_ioctl_is_signal_handled)
+IUC_DEFINE_CALL(READY, ready, iuc_ioctl_ready)
+IUC_DEFINE_CALL(OPEN_PIPE, open_pipe, iuc_ioctl_open_pipe)
+IUC_DEFINE_CALL(SEND_PIPE, send_pipe, iuc_ioctl_send_pipe)
+IUC_DEFINE_CALL(PIPE_WRITE, pipe_write, iuc_ioctl_pipe_write)
+IUC_DEFINE_CALL(PIPE_READ, pipe_read, iuc_ioctl_pipe_read)
+IUC_DEFINE_CALL(PIPE_INFO, pipe_info, iuc_ioctl_pipe_info)
+IUC_DEFINE_CALL(CLOSE_PIPE, close_pipe, iuc_ioctl_close_pipe)
+IUC_DEFINE_CALL(MEM_UNMAP, mem_unmap, iuc_ioctl_mem_unmap)
 
 /* SHARE_MEM also learns where the caller's struct is (iuc_share_mem_call). */
-static long iuc_call_share_mem(struct iuc_context *ctx, void __user *uarg,
-			       unsigned int usize)
+static long iuc_marshal_share_mem(struct iuc_context *ctx,
+				  void __user *uarg, unsigned int usize)
 {
 	struct iuc_share_mem_call call = {
 		.uaddr	= (unsigned long)uarg,
@@ -159,28 +165,28 @@ static long iuc_call_share_mem(struct iuc_context *ctx, void __user *uarg,
 
 	BUILD_BUG_ON(sizeof(call.args) != IUC_SHARE_MEM_SIZE_VER0);
 	return iuc_run_call(ctx, uarg, usize, &call.args, sizeof(call.args),
-			    IUC_SHARE_MEM_SIZE_VER0, iuc_share_mem);
+			    IUC_SHARE_MEM_SIZE_VER0, iuc_ioctl_share_mem);
 }
 
-IUC_DEFINE_CALL(UNSHARE_MEM, unshare_mem, iuc_unshare_mem)
-IUC_DEFINE_CALL(MEM_SHARING_INFO, mem_sharing_info, iuc_mem_sharing_info)
+IUC_DEFINE_CALL(UNSHARE_MEM, unshare_mem, iuc_ioctl_unshare_mem)
+IUC_DEFINE_CALL(MEM_SHARING_INFO, mem_sharing_info, iuc_ioctl_mem_sharing_info)
 
 /* The calls, by code.  A hole answers ENOTTY (IUC_E_UNKNOWN_CALL). */
-static const iuc_call_t iuc_calls[] = {
-	[IUC_CALL_HANDLE_SIGNAL]	= iuc_call_handle_signal,
-	[IUC_CALL_UNHANDLE_SIGNAL]	= iuc_call_unhandle_signal,
-	[IUC_CALL_IS_SIGNAL_HANDLED]	= iuc_call_is_signal_handled,
-	[IUC_CALL_READY]		= iuc_call_ready,
-	[IUC_CALL_OPEN_PIPE]		= iuc_call_open_pipe,
-	[IUC_CALL_SEND_PIPE]		= iuc_call_send_pipe,
-	[IUC_CALL_PIPE_WRITE]		= iuc_call_pipe_write,
-	[IUC_CALL_PIPE_READ]		= iuc_call_pipe_read,
-	[IUC_CALL_PIPE_INFO]		= iuc_call_pipe_info,
-	[IUC_CALL_CLOSE_PIPE]		= iuc_call_close_pipe,
-	[IUC_CALL_MEM_UNMAP]		= iuc_call_mem_unmap,
-	[IUC_CALL_SHARE_MEM]		= iuc_call_share_mem,
-	[IUC_CALL_UNSHARE_MEM]		= iuc_call_unshare_mem,
-	[IUC_CALL_MEM_SHARING_INFO]	= iuc_call_mem_sharing_info,
+static const iuc_marshal_t iuc_calls[] = {
+	[IUC_CALL_HANDLE_SIGNAL]	= iuc_marshal_handle_signal,
+	[IUC_CALL_UNHANDLE_SIGNAL]	= iuc_marshal_unhandle_signal,
+	[IUC_CALL_IS_SIGNAL_HANDLED]	= iuc_marshal_is_signal_handled,
+	[IUC_CALL_READY]		= iuc_marshal_ready,
+	[IUC_CALL_OPEN_PIPE]		= iuc_marshal_open_pipe,
+	[IUC_CALL_SEND_PIPE]		= iuc_marshal_send_pipe,
+	[IUC_CALL_PIPE_WRITE]		= iuc_marshal_pipe_write,
+	[IUC_CALL_PIPE_READ]		= iuc_marshal_pipe_read,
+	[IUC_CALL_PIPE_INFO]		= iuc_marshal_pipe_info,
+	[IUC_CALL_CLOSE_PIPE]		= iuc_marshal_close_pipe,
+	[IUC_CALL_MEM_UNMAP]		= iuc_marshal_mem_unmap,
+	[IUC_CALL_SHARE_MEM]		= iuc_marshal_share_mem,
+	[IUC_CALL_UNSHARE_MEM]		= iuc_marshal_unshare_mem,
+	[IUC_CALL_MEM_SHARING_INFO]	= iuc_marshal_mem_sharing_info,
 };
 
 /* Layout promises of the UAPI: no implicit padding, sizes as published. */
@@ -215,7 +221,9 @@ static void __init iuc_check_uapi_layout(void)
 	BUILD_BUG_ON(sizeof(struct iuc_sig_unshared_mem) != 32);
 }
 
-static long iuc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/* Run call @cmd (an IUC_IOC_* command) on the struct at @uarg. */
+static long iuc_dispatch(struct iuc_context *ctx, unsigned int cmd,
+			 void __user *uarg)
 {
 	unsigned int nr = _IOC_NR(cmd);
 
@@ -223,8 +231,12 @@ static long iuc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE) ||
 	    nr >= ARRAY_SIZE(iuc_calls) || !iuc_calls[nr])
 		return -ENOTTY;
-	return iuc_calls[nr](file->private_data, (void __user *)arg,
-			     _IOC_SIZE(cmd));
+	return iuc_calls[nr](ctx, uarg, _IOC_SIZE(cmd));
+}
+
+static long iuc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return iuc_dispatch(file->private_data, cmd, (void __user *)arg);
 }
 
 static int iuc_open(struct inode *inode, struct file *file)
@@ -319,7 +331,8 @@ static int iuc_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 
 	if (issue_flags & IO_URING_F_NONBLOCK)
 		return -EAGAIN;
-	return iuc_ioctl(ioucmd->file, ioucmd->cmd_op, READ_ONCE(*arg));
+	return iuc_dispatch(ioucmd->file->private_data, ioucmd->cmd_op,
+			    u64_to_user_ptr(READ_ONCE(*arg)));
 }
 
 /* The receiver maps a shared memory segment: offset = id << PAGE_SHIFT. */

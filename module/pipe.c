@@ -540,7 +540,7 @@ static void iuc_fill_recv_pipe(struct iuc_event *ev, struct iuc_pipe_end *end,
 	d->mode = pipe->mode;
 }
 
-long iuc_open_pipe(struct iuc_context *ctx, void *args)
+long iuc_ioctl_open_pipe(struct iuc_context *ctx, void *args)
 {
 	struct iuc_open_pipe *a = args;
 	struct iuc_context *target;
@@ -651,7 +651,7 @@ out_nomem:
 	return ret;
 }
 
-long iuc_pipe_info(struct iuc_context *ctx, void *args)
+long iuc_ioctl_pipe_info(struct iuc_context *ctx, void *args)
 {
 	struct iuc_pipe_info *a = args;
 	struct iuc_pipe_end *end;
@@ -690,7 +690,7 @@ long iuc_pipe_info(struct iuc_context *ctx, void *args)
 	return 0;
 }
 
-long iuc_close_pipe(struct iuc_context *ctx, void *args)
+long iuc_ioctl_close_pipe(struct iuc_context *ctx, void *args)
 {
 	struct iuc_close_pipe *a = args;
 	struct iuc_pipe_end *end;
@@ -708,7 +708,7 @@ long iuc_close_pipe(struct iuc_context *ctx, void *args)
 	return 0;
 }
 
-long iuc_send_pipe(struct iuc_context *ctx, void *args)
+long iuc_ioctl_send_pipe(struct iuc_context *ctx, void *args)
 {
 	struct iuc_send_pipe *a = args;
 	struct iuc_context *target;
@@ -758,7 +758,7 @@ long iuc_send_pipe(struct iuc_context *ctx, void *args)
 	 * The end changes hands together with the notification, so that
 	 * a concurrent close announces it to exactly one holder.
 	 */
-	mutex_lock(&target->ends_lock);	/* see iuc_open_pipe() */
+	mutex_lock(&target->ends_lock);	/* see iuc_ioctl_open_pipe() */
 	spin_lock(&pipe->lock);
 	if (target->ends_closed) {
 		ret = -ESRCH;
@@ -1144,7 +1144,7 @@ static struct iuc_pipe_end *iuc_end_lookup_part(struct iuc_context *ctx,
 	return end;
 }
 
-long iuc_pipe_write(struct iuc_context *ctx, void *args)
+long iuc_ioctl_pipe_write(struct iuc_context *ctx, void *args)
 {
 	struct iuc_pipe_write *a = args;
 	struct iuc_pipe_end *end;
@@ -1166,7 +1166,7 @@ long iuc_pipe_write(struct iuc_context *ctx, void *args)
 	return ret;
 }
 
-long iuc_pipe_read(struct iuc_context *ctx, void *args)
+long iuc_ioctl_pipe_read(struct iuc_context *ctx, void *args)
 {
 	struct iuc_pipe_read *a = args;
 	struct iuc_pipe_end *end;

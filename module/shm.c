@@ -885,7 +885,7 @@ static void iuc_fill_recv_shared_mem(struct iuc_event *ev,
 	d->access = seg->access;
 }
 
-long iuc_share_mem(struct iuc_context *ctx, void *args)
+long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args)
 {
 	struct iuc_share_mem_call *call =
 		container_of(args, struct iuc_share_mem_call, args);
@@ -987,7 +987,7 @@ out_target:
 
 /* ---- the other calls --------------------------------------------------- */
 
-long iuc_unshare_mem(struct iuc_context *ctx, void *args)
+long iuc_ioctl_unshare_mem(struct iuc_context *ctx, void *args)
 {
 	struct iuc_unshare_mem *a = args;
 	struct iuc_segment *seg;
@@ -1035,7 +1035,7 @@ static void iuc_segment_unmap_mine(struct iuc_segment *seg)
 	}
 }
 
-long iuc_mem_unmap(struct iuc_context *ctx, void *args)
+long iuc_ioctl_mem_unmap(struct iuc_context *ctx, void *args)
 {
 	struct iuc_mem_unmap *a = args;
 	struct iuc_segment *seg;
@@ -1061,7 +1061,7 @@ long iuc_mem_unmap(struct iuc_context *ctx, void *args)
  * Each side learns its own address only (the other's is 0): the sharer's
  * start of a mutual segment, or the receiver's last mapping of it.
  */
-long iuc_mem_sharing_info(struct iuc_context *ctx, void *args)
+long iuc_ioctl_mem_sharing_info(struct iuc_context *ctx, void *args)
 {
 	struct iuc_mem_sharing_info *a = args;
 	struct iuc_segment *seg;
