@@ -180,9 +180,17 @@ struct iuc_share_mem_call {
 };
 
 /*
- * A call handler returns 0 or a negative errno; on failure it stores the
- * specification's code in the @error field of its argument struct, which
- * the dispatcher copies back.  iuc_fail() does both in one statement.
+ * Failing a call.  A handler, iuc_ioctl_<call>(), returns 0 or a negative
+ * errno; on failure the specification's code goes into the @error field
+ * that starts its argument struct, which the dispatcher copies back (on
+ * success it writes IUC_E_NONE).  Every failure site reports through
+ * iuc_fail(), which does both in one statement:
+ *
+ *	return iuc_fail(a, IUC_E_..., -E...);
+ *
+ * or, where the errno comes from a helper, iuc_fail(a, code, ret) with the
+ * code chosen by one of the mappings below, each shared by the calls that
+ * meet that refusal.
  */
 static inline long iuc_fail(void *args, u8 code, long err)
 {
@@ -191,17 +199,41 @@ static inline long iuc_fail(void *args, u8 code, long err)
 }
 
 /*
+ * The spec code for a refusal of iuc_context_reach(): another application
+ * (-EACCES), another user (-EPERM), or no such process (-ESRCH: @no_pid).
+ */
+static inline u8 iuc_reach_error(long err, u8 no_pid, u8 other_app,
+				 u8 other_user)
+{
+	if (err == -EACCES)
+		return other_app;
+	if (err == -EPERM)
+		return other_user;
+	return no_pid;
+}
+
+/*
  * The spec code for a refusal of iuc_event_post() or iuc_event_reserve():
  * @no_handler (-ENOENT), the queue is full (-EAGAIN), or @gone (-ESRCH:
  * the target ended).
  */
-static inline u8 iuc_post_error(int err, u8 no_handler, u8 gone)
+static inline u8 iuc_post_error(long err, u8 no_handler, u8 gone)
 {
 	if (err == -ENOENT)
 		return no_handler;
 	if (err == -EAGAIN)
 		return IUC_E_QUEUE_FULL;
 	return gone;
+}
+
+/*
+ * The spec code for a failed access to the caller's memory (a copy, an
+ * append to a pipe, a pin): out of kernel memory (-ENOMEM), otherwise the
+ * range is not mapped as it must be.
+ */
+static inline u8 iuc_user_mem_error(long err)
+{
+	return err == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY : IUC_E_UNMAPPED;
 }
 
 #endif /* _IUC_INTERNAL_H */

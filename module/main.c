@@ -65,11 +65,16 @@ struct iuc_args_header {
 	__u32 flags;
 };
 
-/* Report @code in the caller's struct when it cannot be read whole. */
-static void iuc_put_error(void __user *uarg, unsigned int usize, u8 code)
+/*
+ * iuc_fail() for a struct that could not be copied in: store @code in
+ * its @error field in place, if it has one, and return @err.
+ */
+static long iuc_fail_user(void __user *uarg, unsigned int usize, u8 code,
+			  long err)
 {
 	if (usize >= sizeof(__u32))
 		put_user((__u32)code, (__u32 __user *)uarg);
+	return err;
 }
 
 /*
@@ -92,16 +97,14 @@ static __always_inline long iuc_run_call(struct iuc_context *ctx,
 		if (copy_from_user(args, uarg, ksize))
 			return -EFAULT;
 	} else {
-		if (usize < ver0) {
-			iuc_put_error(uarg, usize, IUC_E_INVALID_ARG);
-			return -EINVAL;
-		}
+		if (usize < ver0)
+			return iuc_fail_user(uarg, usize, IUC_E_INVALID_ARG,
+					     -EINVAL);
 		ret = copy_struct_from_user(args, ksize, uarg, usize);
-		if (ret) {
-			if (ret == -E2BIG)
-				iuc_put_error(uarg, usize, IUC_E_INVALID_ARG);
-			return ret;
-		}
+		if (ret == -E2BIG)
+			return iuc_fail_user(uarg, usize, IUC_E_INVALID_ARG, ret);
+		if (ret)
+			return ret;	/* -EFAULT: nowhere to put a code */
 	}
 
 	if (unlikely(!iuc_context_is_current(ctx)))

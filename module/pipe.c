@@ -511,15 +511,20 @@ void iuc_pipes_release_all(struct iuc_context *ctx)
 
 /* ---- calls ------------------------------------------------------------- */
 
-static u8 iuc_reach_error(int err, u8 no_pid, u8 other_app, u8 other_user)
+/*
+ * The spec code for a refusal of iuc_end_attach(): the holder's table is
+ * full (-EMFILE), out of memory (-ENOMEM), or its context ended (-ESRCH:
+ * @gone).
+ */
+static u8 iuc_attach_error(int err, u8 gone)
 {
 	switch (err) {
-	case -EACCES:
-		return other_app;
-	case -EPERM:
-		return other_user;
+	case -EMFILE:
+		return IUC_E_LIMIT;
+	case -ENOMEM:
+		return IUC_E_NO_KERNEL_MEMORY;
 	default:
-		return no_pid;
+		return gone;
 	}
 }
 
@@ -568,31 +573,38 @@ long iuc_ioctl_open_pipe(struct iuc_context *ctx, void *args)
 						   IUC_E_OPEN_OTHER_USER), ret);
 	}
 
-	ret = -ENOMEM;
 	pipe = iuc_pipe_alloc(a);
-	if (!pipe)
-		goto out_nomem;
+	if (!pipe) {
+		ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
+		goto out_target;
+	}
 	ret = iuc_pipe_charge(pipe);
-	if (ret == -EDQUOT)
-		iuc_fail(a, IUC_E_LIMIT, ret);
-	if (ret)
+	if (ret) {
+		iuc_fail(a, ret == -EDQUOT ? IUC_E_LIMIT : IUC_E_NO_KERNEL_MEMORY,
+			 ret);
 		goto out_pipe;
-	ret = -ENOMEM;
+	}
 	if (a->notify == IUC_NOTIFY) {
 		ev = iuc_event_alloc(IUC_SIG_RECV_PIPE, 0, IUC_EV_BOUNDED);
-		if (!ev)
+		if (!ev) {
+			ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
 			goto out_pipe;
+		}
 	}
 
 	mine = &pipe->end[a->type == IUC_PIPE_TYPE_CALLER_SENDS ?
 			  IUC_PART_SC : IUC_PART_RC];
 	theirs = &pipe->end[!mine->part];
 	ret = iuc_end_attach(ctx, mine, &a->id);
-	if (ret)
+	if (ret) {
+		iuc_fail(a, iuc_attach_error(ret, IUC_E_OPEN_NO_SUCH_PID), ret);
 		goto out_ev;
+	}
 	ret = iuc_end_attach(target, theirs, &a->peer_id);
-	if (ret)
+	if (ret) {
+		iuc_fail(a, iuc_attach_error(ret, IUC_E_OPEN_NO_SUCH_PID), ret);
 		goto out_mine;
+	}
 
 	if (ev)
 		iuc_fill_recv_pipe(ev, theirs, a->peer_id, target);
@@ -618,8 +630,6 @@ long iuc_ioctl_open_pipe(struct iuc_context *ctx, void *args)
 	}
 	spin_unlock(&pipe->lock);
 	mutex_unlock(&target->ends_lock);
-	iuc_event_free(ev);
-	ev = NULL;
 	if (ret) {
 		iuc_fail(a, iuc_post_error(ret, IUC_E_OPEN_NO_HANDLER,
 					   IUC_E_OPEN_NO_SUCH_PID), ret);
@@ -638,15 +648,9 @@ out_mine:
 	iuc_end_detach(ctx, mine, a->id);
 out_ev:
 	iuc_event_free(ev);
-	if (ret == -EMFILE)
-		iuc_fail(a, IUC_E_LIMIT, ret);
-	else if (ret == -ESRCH)
-		iuc_fail(a, IUC_E_OPEN_NO_SUCH_PID, ret);
 out_pipe:
 	iuc_pipe_put(pipe);
-out_nomem:
-	if (ret == -ENOMEM)
-		iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
+out_target:
 	iuc_context_put(target);
 	return ret;
 }
@@ -746,9 +750,7 @@ long iuc_ioctl_send_pipe(struct iuc_context *ctx, void *args)
 	ret = iuc_end_attach(target, end, &a->peer_id);
 	if (ret) {
 		iuc_event_free(ev);
-		iuc_fail(a, ret == -EMFILE ? IUC_E_LIMIT :
-			 ret == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY :
-			 IUC_E_SEND_NO_SUCH_PID, ret);
+		iuc_fail(a, iuc_attach_error(ret, IUC_E_SEND_NO_SUCH_PID), ret);
 		goto out_target;
 	}
 	if (ev)
@@ -969,12 +971,6 @@ static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 	return 0;
 }
 
-/* The spec code of a failed copy or append. */
-static u8 iuc_pipe_copy_error(long err)
-{
-	return err == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY : IUC_E_UNMAPPED;
-}
-
 static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 {
 	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
@@ -1019,7 +1015,7 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 			if (n) {
 				n = iuc_pipe_append(pipe, src + a->transferred, n);
 				if (n < 0) {
-					ret = iuc_fail(a, iuc_pipe_copy_error(n), n);
+					ret = iuc_fail(a, iuc_user_mem_error(n), n);
 					break;
 				}
 				a->transferred += n;

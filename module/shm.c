@@ -516,27 +516,28 @@ static void iuc_segment_unlink(struct iuc_segment *seg)
 
 /* ---- SHARE_MEM --------------------------------------------------------- */
 
-static u8 iuc_share_args_error(const struct iuc_share_mem *a)
+/* The checks of SHARE_MEM's arguments alone: 0 or iuc_fail(). */
+static long iuc_share_check_args(struct iuc_share_mem *a)
 {
 	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
-		return IUC_E_INVALID_ARG;
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
 	if (a->notify > IUC_NOTIFY_SKIP)
-		return IUC_E_SHARE_BAD_NOTIFY;
+		return iuc_fail(a, IUC_E_SHARE_BAD_NOTIFY, -EINVAL);
 	if (a->mode > IUC_SHARE_EXCLUSIVE)
-		return IUC_E_SHARE_BAD_MODE;
+		return iuc_fail(a, IUC_E_SHARE_BAD_MODE, -EINVAL);
 	if (a->access & ~(IUC_ACCESS_READ | IUC_ACCESS_WRITE | IUC_ACCESS_EXEC))
-		return IUC_E_SHARE_BAD_ACCESS;
+		return iuc_fail(a, IUC_E_SHARE_BAD_ACCESS, -EINVAL);
 	if (a->mode == IUC_SHARE_MUTUAL && !a->access)
-		return IUC_E_SHARE_MUTUAL_NO_ACCESS;
+		return iuc_fail(a, IUC_E_SHARE_MUTUAL_NO_ACCESS, -EINVAL);
 	if (a->mode == IUC_SHARE_EXCLUSIVE && a->access)
-		return IUC_E_SHARE_EXCLUSIVE_ACCESS;
+		return iuc_fail(a, IUC_E_SHARE_EXCLUSIVE_ACCESS, -EINVAL);
 	if (!PAGE_ALIGNED(a->addr))
-		return IUC_E_SHARE_UNALIGNED;
+		return iuc_fail(a, IUC_E_SHARE_UNALIGNED, -EINVAL);
 	if (!PAGE_ALIGNED(a->length))
-		return IUC_E_SHARE_LENGTH_NOT_PAGES;
+		return iuc_fail(a, IUC_E_SHARE_LENGTH_NOT_PAGES, -EINVAL);
 	if (!a->length)
-		return IUC_E_SHARE_LENGTH_ZERO;
-	return IUC_E_NONE;
+		return iuc_fail(a, IUC_E_SHARE_LENGTH_ZERO, -EINVAL);
+	return 0;
 }
 
 /*
@@ -586,30 +587,26 @@ static bool iuc_receiver_has_room(struct iuc_context *receiver, u64 length)
 }
 
 /*
- * Check that [@start, @end) of @mm is private anonymous memory, and choose
- * the GUP flags that give its own pages: write intent breaks copy-on-write
- * (and never hands out the shared zero page), forced where the range is
- * not writable.  Under the mmap_lock.  Returns 0 or -errno with the spec
- * code in *@code.
+ * Check that the range @a shares, in @mm, is private anonymous memory, and
+ * choose the GUP flags that give its own pages: write intent breaks
+ * copy-on-write (and never hands out the shared zero page), forced where
+ * the range is not writable.  Under the mmap_lock.  Returns 0 or
+ * iuc_fail().
  */
-static int iuc_range_check(struct mm_struct *mm, unsigned long start,
-			   unsigned long end, unsigned int *gup_flags, u8 *code)
+static long iuc_range_check(struct mm_struct *mm, struct iuc_share_mem *a,
+			    unsigned int *gup_flags)
 {
+	unsigned long addr, end = a->addr + a->length;
 	struct vm_area_struct *vma;
-	unsigned long addr;
 
 	*gup_flags = FOLL_WRITE;
-	for (addr = start; addr < end; addr = vma->vm_end) {
+	for (addr = a->addr; addr < end; addr = vma->vm_end) {
 		vma = vma_lookup(mm, addr);
-		if (!vma) {
-			*code = IUC_E_UNMAPPED;
-			return -EFAULT;
-		}
+		if (!vma)
+			return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
 		if (!vma_is_anonymous(vma) ||
-		    (vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP | VM_HUGETLB))) {
-			*code = IUC_E_SHARE_NOT_PRIVATE_ANON;
-			return -EINVAL;
-		}
+		    (vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP | VM_HUGETLB)))
+			return iuc_fail(a, IUC_E_SHARE_NOT_PRIVATE_ANON, -EINVAL);
 		if (!(vma->vm_flags & VM_WRITE))
 			*gup_flags |= FOLL_FORCE;
 	}
@@ -626,23 +623,22 @@ static int iuc_range_check(struct mm_struct *mm, unsigned long start,
  * GUP_PIN_COUNTING_BIAS on a small folio's refcount and one per page on a
  * large folio's _pincount.
  */
-static int iuc_pinned_check(struct iuc_segment *seg, u8 *code)
+static long iuc_pinned_check(struct iuc_segment *seg, struct iuc_share_mem *a)
 {
 	unsigned long i, n;
 
-	*code = IUC_E_SHARE_NOT_PRIVATE_ANON;
 	for (i = 0; i < seg->nr_pages; i += n) {
 		struct folio *folio = page_folio(seg->pages[i]);
 
 		n = iuc_folio_run(seg->pages, seg->nr_pages, i);
 		if (!folio_test_anon(folio))
-			return -EINVAL;
+			return iuc_fail(a, IUC_E_SHARE_NOT_PRIVATE_ANON, -EINVAL);
 		if (seg->mode != IUC_SHARE_EXCLUSIVE)
 			continue;
 		if (folio_test_large(folio) ?
 		    atomic_read(&folio->_pincount) > n :
 		    folio_ref_count(folio) >= 2 * GUP_PIN_COUNTING_BIAS)
-			return -EINVAL;
+			return iuc_fail(a, IUC_E_SHARE_NOT_PRIVATE_ANON, -EINVAL);
 	}
 	return 0;
 }
@@ -650,23 +646,19 @@ static int iuc_pinned_check(struct iuc_segment *seg, u8 *code)
 /*
  * Pin [@a->addr, +@a->length) of the caller, which must be private
  * anonymous memory, and charge the folios that hold it.  Returns 0 or
- * -errno with the spec code in *@code.
+ * iuc_fail().
  */
-static int iuc_segment_pin(struct iuc_segment *seg,
-			   const struct iuc_share_mem *a, u8 *code)
+static long iuc_segment_pin(struct iuc_segment *seg, struct iuc_share_mem *a)
 {
 	struct mm_struct *mm = current->mm;
-	unsigned long start = a->addr, end = a->addr + a->length;
 	unsigned long pinned = 0;
 	unsigned int gup_flags;
-	long n;
-	int ret;
+	long n, ret;
 
 	/* Check the range before spending anything on it. */
-	*code = IUC_E_INTERRUPTED;
 	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	ret = iuc_range_check(mm, start, end, &gup_flags, code);
+		return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
+	ret = iuc_range_check(mm, a, &gup_flags);
 	mmap_read_unlock(mm);
 	if (ret)
 		return ret;
@@ -676,42 +668,42 @@ static int iuc_segment_pin(struct iuc_segment *seg,
 	 * are charged before pinning (the least the folios can cost), the
 	 * rest of their folios once they are known.
 	 */
-	*code = IUC_E_SHARE_PIN_LIMIT;
 	if (seg->nr_pages > totalram_pages())
-		return -ENOMEM;
+		return iuc_fail(a, IUC_E_SHARE_PIN_LIMIT, -ENOMEM);
 	ret = iuc_account_pins(seg->user, seg->nr_pages);
 	if (ret)
-		return ret;
+		return iuc_fail(a, IUC_E_SHARE_PIN_LIMIT, ret);
 	seg->charged = seg->nr_pages;
 
-	*code = IUC_E_NO_KERNEL_MEMORY;
-	ret = -ENOMEM;
 	seg->pages = kvmalloc_array(seg->nr_pages, sizeof(*seg->pages),
 				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!seg->pages)
+	if (!seg->pages) {
+		ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
 		goto out_uncharge;
+	}
 
 	while (pinned < seg->nr_pages) {
-		n = pin_user_pages_fast(start + (pinned << PAGE_SHIFT),
+		n = pin_user_pages_fast(a->addr + (pinned << PAGE_SHIFT),
 					min(seg->nr_pages - pinned, IUC_PIN_BATCH),
 					gup_flags | FOLL_LONGTERM,
 					seg->pages + pinned);
 		if (n <= 0) {
 			ret = n ? n : -EFAULT;
-			*code = ret == -ENOMEM ? IUC_E_NO_KERNEL_MEMORY : IUC_E_UNMAPPED;
+			iuc_fail(a, iuc_user_mem_error(ret), ret);
 			goto out_unpin;
 		}
 		pinned += n;
 	}
-	ret = iuc_pinned_check(seg, code);
+	ret = iuc_pinned_check(seg, a);
 	if (ret)
 		goto out_unpin;
 
 	n = iuc_pins_charge(seg->pages, seg->nr_pages) - seg->nr_pages;
-	*code = IUC_E_SHARE_PIN_LIMIT;
 	ret = iuc_account_pins(seg->user, n);
-	if (ret)
+	if (ret) {
+		iuc_fail(a, IUC_E_SHARE_PIN_LIMIT, ret);
 		goto out_unpin;
+	}
 	seg->charged += n;
 	return 0;
 
@@ -894,12 +886,11 @@ long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args)
 	struct iuc_segment *seg;
 	struct iuc_event *ev = NULL;
 	bool published = false;
-	u8 code;
 	long ret;
 
-	code = iuc_share_args_error(a);
-	if (code != IUC_E_NONE)
-		return iuc_fail(a, code, -EINVAL);
+	ret = iuc_share_check_args(a);
+	if (ret)
+		return ret;
 	a->segment = 0;
 	if (a->addr + a->length < a->addr || a->addr + a->length > TASK_SIZE)
 		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
@@ -909,9 +900,9 @@ long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args)
 	target = iuc_context_reach(a->target_pid);
 	if (IS_ERR(target)) {
 		ret = PTR_ERR(target);
-		return iuc_fail(a, ret == -EACCES ? IUC_E_SHARE_OTHER_APPLICATION :
-				ret == -EPERM ? IUC_E_SHARE_OTHER_USER :
-				IUC_E_SHARE_NO_SUCH_PID, ret);
+		return iuc_fail(a, iuc_reach_error(ret, IUC_E_SHARE_NO_SUCH_PID,
+						   IUC_E_SHARE_OTHER_APPLICATION,
+						   IUC_E_SHARE_OTHER_USER), ret);
 	}
 	if (!iuc_receiver_has_room(target, a->length)) {
 		ret = iuc_fail(a, IUC_E_SHARE_NO_ROOM, -ENOMEM);
@@ -924,20 +915,20 @@ long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args)
 		goto out_target;
 	}
 	ret = iuc_segment_prepare(seg);
-	if (!ret && a->notify == IUC_NOTIFY) {
-		ev = iuc_event_alloc(IUC_SIG_RECV_SHARED_MEM, 0, IUC_EV_RESERVED);
-		if (!ev)
-			ret = -ENOMEM;
-	}
 	if (ret) {
 		iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
 		goto out_seg;
 	}
-	ret = iuc_segment_pin(seg, a, &code);
-	if (ret) {
-		iuc_fail(a, code, ret);
-		goto out_seg;
+	if (a->notify == IUC_NOTIFY) {
+		ev = iuc_event_alloc(IUC_SIG_RECV_SHARED_MEM, 0, IUC_EV_RESERVED);
+		if (!ev) {
+			ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
+			goto out_seg;
+		}
 	}
+	ret = iuc_segment_pin(seg, a);
+	if (ret)
+		goto out_seg;
 	if (ev) {
 		ret = iuc_event_reserve(target, IUC_SIG_RECV_SHARED_MEM);
 		if (ret) {
