@@ -126,6 +126,7 @@ static int iuc_context_exit_wake(struct wait_queue_entry *wait,
 	return 0;
 }
 
+/* The live context of @pid.  Under iuc_contexts_lock or RCU. */
 static struct iuc_context *iuc_context_find_locked(struct pid *pid)
 {
 	struct iuc_context *ctx;

@@ -8,6 +8,113 @@
  *   pipe.c     - pipes and the identifiers that name their ends
  *   shm.c      - shared memory segments on the sharer's pinned pages
  *   iuc_trace.h - trace events
+ *
+ * docs/design.md describes the whole: objects, lifetimes, the paths of a
+ * signal and of an io_uring call, close, exit, exec, fork and unload.
+ *
+ * Locking overview
+ * ================
+ *
+ * Lock order.  A lock may be taken while holding the locks above it on
+ * its branch, never one below it.  Locks on different branches are never
+ * held together, except as drawn.
+ *
+ *   ctx->read_lock (mutex)
+ *     mm->mmap_lock        vm_mmap() of a RECV_SHARED_MEM record; faults
+ *       seg->lock (mutex)  ->mmap, ->fault, a last put from ->close
+ *     ctx->lock
+ *
+ *   pipe->wr_lock | pipe->rd_lock (mutex; one side, never both)
+ *     pipe->io_lock (mutex)
+ *       mm->mmap_lock      faults of the user copies
+ *         seg->lock
+ *
+ *   ctx->ends_lock (mutex)
+ *     pipe->lock (spinlock)
+ *       ctx->lock (spinlock; of any context, the same one included)
+ *         task->sighand->siglock   kill_pid_usb_asyncio()
+ *
+ *   ctx->segs_lock (mutex)
+ *
+ *   iuc_contexts_lock, iuc_pipe_users_lock (spinlocks): leaves, held
+ *   alone or innermost (the last put of a pipe charges back its user
+ *   under whatever mutex its caller holds).
+ *
+ * Never held together: the ends_lock (or segs_lock) of two contexts;
+ * ends_lock, segs_lock and read_lock of one context (iuc_context_end()
+ * takes them one after the other); the locks of two pipes or of two
+ * segments; seg->lock and the mapping's i_mmap_rwsem (revocation drops
+ * seg->lock around unmap_mapping_range(), which it calls holding no
+ * mmap_lock either, so that no receiver can make a sharer wait).  No IUC
+ * lock is taken under an mmap_lock but seg->lock.  The xa_lock of an
+ * xarray is innermost wherever it is taken (inside ends_lock for
+ * ctx->ends, inside the receiver's segs_lock for iuc_segments).
+ *
+ * What each lock protects.
+ *
+ *   iuc_contexts_lock   the hash of live contexts (writers; lookups: RCU)
+ *   ctx->lock           handler table, signal queue, nr_queued, ready, dead
+ *   ctx->read_lock      one reader takes records off the queue at a time
+ *   ctx->ends_lock      the identifier table ctx->ends (writers), next_id,
+ *                       nr_ends, ends_closed
+ *   ctx->segs_lock      the lists shared and received, segs_closed
+ *   pipe->lock          each end's holder (ctx, id) and PIPE_CLOSED record,
+ *                       closed, closing_type
+ *   pipe->wr_lock       the specification's pipe lock of the writing side:
+ *                       held by a write for its whole length
+ *   pipe->rd_lock       the same for the reading side
+ *   pipe->io_lock       buffer, head, used, message lengths; held across
+ *                       each copy (used and msg_count are also read
+ *                       locklessly by waiters and PIPE_INFO)
+ *   iuc_pipe_users_lock the per-user table of pipe charges, their bytes
+ *   seg->lock           pages (NULL once unpinned), revoked, receiver_addr
+ *
+ * RCU.  Lookups take no lock: a context by PID (the hash), a pipe end by
+ * identifier (ctx->ends), a segment by id (iuc_segments), each followed by
+ * a reference taken only if the count is not zero yet.  So contexts and
+ * segments are freed with kfree_rcu() and pipes (which embed their ends)
+ * with call_rcu(); module unload waits for them with rcu_barrier().  The
+ * tasks of a struct pid are looked at under RCU too, as the core does.
+ *
+ * Sleeping.  Everything that takes a mutex runs in process context and may
+ * sleep: the calls, read(2), mmap(2), the fault handler and the vm_ops
+ * (under the mmap_lock), .flush and .release, and the end of a context on
+ * the iuc workqueue.  Two paths are atomic: the wait-queue callback on the
+ * process's pidfd queue, iuc_context_exit_wake(), runs in the exiting
+ * thread with the wait-queue lock and tasklist_lock held and interrupts
+ * off, so it only takes a reference and queues the work that ends the
+ * context; and the RCU callback that frees a pipe.  Under a spinlock
+ * nothing may sleep: no GFP_KERNEL allocation, no put that can be the
+ * last of a pipe or a segment (they kvfree and take mutexes), so no
+ * iuc_event_free() of an event with a @release callback.  (OPEN_PIPE and
+ * SEND_PIPE post RECV_PIPE under pipe->lock: a plain slab event, which
+ * iuc_event_post() may free there if it is refused.)
+ *
+ * References and lifetimes.
+ *
+ *   context (kref)  the file's; the hash's, until iuc_context_end(); one
+ *                   per identifier-table entry; a segment's on its sharer
+ *                   and its receiver; a queued exit work's; and short ones
+ *                   of lookups (iuc_context_reach()).  The last put frees
+ *                   it by kfree_rcu().
+ *   pipe (refcount) the creating call's; one per identifier-table entry;
+ *                   one per queued PIPE_CLOSED record (dropped by the
+ *                   record's @release); short ones of lookups.  The last
+ *                   put gives back the user's charge, frees the buffers
+ *                   and frees the pipe by call_rcu().
+ *   segment (kref)  the SHARE_MEM call's; one for the id table and the
+ *                   receiver's list together; one per mapping (->open,
+ *                   ->close); short ones of lookups.  The sharer's list
+ *                   holds none: iuc_segment_unlink() takes it off before
+ *                   the table's reference goes.  Freed by kfree_rcu().
+ *   event           owned by its creator until iuc_event_post(), which
+ *                   takes it over whatever the result; then by the queue
+ *                   until read or purged.
+ *   module          every /dev/iuc file (fops.owner) and every segment
+ *                   file (__module_get()): unloading waits for all.
+ *
+ * Function names: _locked means that the caller holds the lock the
+ * function's data needs, as its comment or lockdep_assert_held() says.
  */
 #ifndef _IUC_INTERNAL_H
 #define _IUC_INTERNAL_H
