@@ -3,26 +3,28 @@
  * IUC selftests: PIPE_WRITE, PIPE_READ and PIPE_INFO.
  *
  * Raw pipes in the three modes with their documented results, zero-byte
- * writes, PIPE_INFO's fields and status bits (FULL, LOCKED, WRITE_PENDING,
+ * writes, PIPE_INFO's fields and status bits (FULL, WRITE_PENDING,
  * READ_PENDING...), message pipes (whole messages, their errors, boundaries
  * under concurrent writers), interrupted calls, bad buffers, and 64 MiB
  * streams through a 64 KiB pipe for each write mode / read mode pairing.
+ * (LOCKED and IUC_TRY_LOCKED: iuc_pipe_race_test.)
  *
- * The test process holds one end, an agent (iuc_pipe_util.h) the other.
+ * The test process holds one end, a target peer (lib/peer.h) the other.
  * Data is a pattern that depends on the stream offset, so every byte read
  * is checked where it lands.  "Blocked" is seen through PIPE_INFO.
  */
 #include "kselftest_harness.h"
-#include "iuc_pipe_util.h"
+#include "iuc_test.h"
 
 /*
- * A pipe of @mode with capacity @mult to @ag; the test holds the SC if
- * @type is 0, the RC if 1.  No notification.
+ * A pipe of @mode with capacity @mult from the test to @p, no
+ * notification: @type IUC_PIPE_TYPE_CALLER_SENDS (the test holds the SC)
+ * or IUC_PIPE_TYPE_CALLER_RECEIVES (the RC).
  */
-static int open_to(int fd, struct px_agent *ag, uint8_t type, uint8_t mult,
+static int open_to(int fd, const struct peer *p, uint8_t type, uint8_t mult,
 		   uint8_t mode, struct iuc_open_pipe *op)
 {
-	*op = iuc_pipe_args(ag->pid, 0x10);
+	*op = iuc_pipe_args(p->pid, 0x10);
 	op->type = type;
 	op->multiplier = mult;
 	op->mode = mode;
@@ -30,14 +32,124 @@ static int open_to(int fd, struct px_agent *ag, uint8_t type, uint8_t mult,
 	return iuc_open_pipe(fd, op);
 }
 
-/* Buffer of @len bytes of pattern @seed from offset 0. */
-static char *pat_buf(size_t len, uint64_t seed)
+/* @buf with @len bytes of pattern @seed from offset 0. */
+static char *pattern(char *buf, size_t len, uint64_t seed)
 {
-	char *b = malloc(len ? len : 1);
+	pat_fill(buf, len, seed, 0);
+	return buf;
+}
 
-	if (b)
-		px_pat_fill(b, len, seed, 0);
-	return b;
+/* The context of the test process (pipe records, READY) and a ready target peer. */
+static void target_setup(struct __test_metadata *_metadata, int *fd,
+			 struct peer *p)
+{
+	*fd = iuc_pipe_ctx();
+	ASSERT_LE(0, *fd);
+	ASSERT_EQ(0, peer_start_target(p));
+}
+
+/* An idle target exits 0 once its command pipe ends; a busy one is killed. */
+static void target_teardown(struct __test_metadata *_metadata, int fd,
+			    struct peer *p)
+{
+	if (p->pending)
+		peer_kill(p);
+	else
+		EXPECT_EQ(0, peer_stop(p));
+	close(fd);
+}
+
+/*
+ * Start a blocking write (@write) or read of @count bytes at @buf on @id
+ * in a thread and wait until it waits: PIPE_INFO shows its PENDING bit.
+ */
+static void start_waiting(struct __test_metadata *_metadata, int fd,
+			  struct async_io *io, uint64_t id, bool write,
+			  void *buf, uint64_t count)
+{
+	uint8_t bit = write ? IUC_PIPE_WRITE_PENDING : IUC_PIPE_READ_PENDING;
+
+	ASSERT_EQ(0, async_io_start(io, fd, id, write, buf, count, IUC_IO_BLOCK));
+	ASSERT_TRUE(iuc_pipe_wait_status(fd, id, bit, bit));
+	ASSERT_FALSE(async_call_done(&io->as));
+}
+
+/* Join the call of @io; its return value. */
+static int join_io(struct __test_metadata *_metadata, struct async_io *io)
+{
+	ASSERT_EQ(0, async_call_join(&io->as));
+	return io->as.ret;
+}
+
+#define MAP_PAGES	20
+#define HOLE_PAGE	16
+
+/*
+ * The unmapped page of @MAP_PAGES pages of zeroed memory: @HOLE_PAGE pages
+ * before it, the rest after.  NULL on failure.
+ */
+static char *map_hole(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, MAP_PAGES * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, MAP_PAGES * pg);
+	if (munmap(p + HOLE_PAGE * pg, pg))
+		return NULL;
+	return p + HOLE_PAGE * pg;
+}
+
+static void unmap_hole(char *hole)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	munmap(hole - HOLE_PAGE * pg, MAP_PAGES * pg);
+}
+
+/*
+ * The test process, a ready target peer and four pipes of 64 KiB between
+ * them: raw (multiplier 1) and message (the default, multiplier 0), "out"
+ * where the test holds the SC (it writes, the target reads) and "in"
+ * where it holds the RC (the target writes, it reads); a buffer of
+ * 4 capacities for the test's side of the data, and an unmapped page
+ * after a capacity of good memory, for the bad buffers.
+ */
+FIXTURE(pipe) {
+	int fd;
+	struct peer peer;
+	struct iuc_open_pipe raw_out, raw_in, msg_out, msg_in;
+	uint64_t cap;
+	char *buf;
+	char *hole;
+};
+
+FIXTURE_SETUP(pipe)
+{
+	target_setup(_metadata, &self->fd, &self->peer);
+	self->cap = iuc_pipe_cap(1);
+	self->buf = malloc(4 * self->cap);
+	ASSERT_NE(NULL, self->buf);
+	self->hole = map_hole();
+	ASSERT_NE(NULL, self->hole);
+	ASSERT_LE(self->cap, (uint64_t)HOLE_PAGE * sysconf(_SC_PAGESIZE));
+	ASSERT_EQ(0, open_to(self->fd, &self->peer, IUC_PIPE_TYPE_CALLER_SENDS, 1,
+			     IUC_PIPE_MODE_RAW, &self->raw_out));
+	ASSERT_EQ(0, open_to(self->fd, &self->peer, IUC_PIPE_TYPE_CALLER_RECEIVES, 1,
+			     IUC_PIPE_MODE_RAW, &self->raw_in));
+	ASSERT_EQ(0, open_to(self->fd, &self->peer, IUC_PIPE_TYPE_CALLER_SENDS, 0,
+			     IUC_PIPE_MODE_MESSAGE, &self->msg_out));
+	ASSERT_EQ(0, open_to(self->fd, &self->peer, IUC_PIPE_TYPE_CALLER_RECEIVES, 0,
+			     IUC_PIPE_MODE_MESSAGE, &self->msg_in));
+}
+
+FIXTURE_TEARDOWN(pipe)
+{
+	target_teardown(_metadata, self->fd, &self->peer);
+	free(self->buf);
+	unmap_hole(self->hole);
 }
 
 /* ---- raw pipes: the three modes ---------------------------------------- */
@@ -49,79 +161,71 @@ static char *pat_buf(size_t len, uint64_t seed)
  * full pipe).  A bad mode is EINVAL 0x10.  The reader gets one continuous
  * stream: nothing lost, nothing twice.
  */
-TEST(write_modes)
+TEST_F(pipe, write_block_answers_room_try_all_or_nothing_partial_what_fits)
 {
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op;
+	const uint64_t cap = self->cap, id = self->raw_out.id;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_agent ag;
 	uint64_t off = 0, room, bad;
-	char *buf = pat_buf(2 * cap, 7);
-	int fd = px_ctx();
+	char *buf = pattern(self->buf, 2 * cap, 7);
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_RAW, &op));
-
-	EXPECT_EQ(0, px_write(fd, op.id, buf + off, 1000, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, buf + off, 1000, IUC_IO_BLOCK, &w));
 	EXPECT_EQ(IUC_E_NONE, w.error);
 	EXPECT_EQ(1000, w.transferred);
 	EXPECT_EQ(cap - 1000, w.result);
 	off += 1000;
 
-	EXPECT_EQ(0, px_write(fd, op.id, buf + off, 2000, IUC_IO_TRY, &w));
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, buf + off, 2000, IUC_IO_TRY, &w));
 	EXPECT_EQ(IUC_E_NONE, w.error);
 	EXPECT_EQ(2000, w.transferred);
 	off += 2000;
 	room = cap - off;
-	EXPECT_EQ(room, px_room(fd, op.id));
+	EXPECT_EQ(room, iuc_pipe_room(fd, id));
 
 	/* One byte more than the room: nothing is written. */
-	EXPECT_EQ(-EAGAIN, px_write(fd, op.id, buf + off, room + 1, IUC_IO_TRY, &w));
+	EXPECT_EQ(-EAGAIN, iuc_pipe_write(fd, id, buf + off, room + 1, IUC_IO_TRY, &w));
 	EXPECT_EQ(IUC_E_WRITE_NO_ROOM, w.error);
 	EXPECT_EQ(IUC_TRY_NOT_ENOUGH, w.result);
 	EXPECT_EQ(0, w.transferred);
-	EXPECT_EQ(room, px_room(fd, op.id));
+	EXPECT_EQ(room, iuc_pipe_room(fd, id));
 
 	/* Exactly the room. */
-	EXPECT_EQ(0, px_write(fd, op.id, buf + off, room, IUC_IO_TRY, &w));
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, buf + off, room, IUC_IO_TRY, &w));
 	EXPECT_EQ(room, w.transferred);
 	off += room;
-	EXPECT_EQ(0, px_room(fd, op.id));
+	EXPECT_EQ(0, iuc_pipe_room(fd, id));
 
 	/* Partial on a full pipe: success, nothing written. */
-	EXPECT_EQ(0, px_write(fd, op.id, buf + off, 500, IUC_IO_PARTIAL, &w));
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, buf + off, 500, IUC_IO_PARTIAL, &w));
 	EXPECT_EQ(IUC_E_NONE, w.error);
 	EXPECT_EQ(0, w.result);
 	EXPECT_EQ(0, w.transferred);
 
 	/* Bad modes, even on a full pipe: EINVAL at once. */
 	for (int mode = 3; mode < 256; mode += 84) {
-		EXPECT_EQ(-EINVAL, px_write(fd, op.id, buf, 10, (uint8_t)mode, &w));
+		EXPECT_EQ(-EINVAL, iuc_pipe_write(fd, id, buf, 10, (uint8_t)mode, &w));
 		EXPECT_EQ(IUC_E_WRITE_BAD_MODE, w.error) TH_LOG("mode %d", mode);
 	}
 
 	/* Room for 3000: a partial write of 5000 writes 3000. */
-	ASSERT_EQ(0, px_ag_read(&ag, op.peer_id, 3000, IUC_IO_BLOCK, 7, 0, 0, &r, &bad));
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(0, px_write(fd, op.id, buf + off, 5000, IUC_IO_PARTIAL, &w));
+	ASSERT_EQ(0, peer_read(&self->peer, self->raw_out.peer_id, 3000, IUC_IO_BLOCK,
+			       7, 0, 0, &r, &bad));
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, buf + off, 5000, IUC_IO_PARTIAL, &w));
 	EXPECT_EQ(IUC_E_NONE, w.error);
 	EXPECT_EQ(3000, w.result);
 	EXPECT_EQ(3000, w.transferred);
 	off += 3000;
-	EXPECT_EQ(0, px_room(fd, op.id));
+	EXPECT_EQ(0, iuc_pipe_room(fd, id));
 
 	/* The reader gets bytes 3000 .. off, in order. */
-	ASSERT_EQ(0, px_ag_read(&ag, op.peer_id, (uint32_t)(off - 3000), IUC_IO_BLOCK,
-				7, 3000, 0, &r, &bad));
+	ASSERT_EQ(0, peer_read(&self->peer, self->raw_out.peer_id, (uint32_t)(off - 3000),
+			       IUC_IO_BLOCK, 7, 3000, 0, &r, &bad));
 	EXPECT_EQ(off - 3000, r.transferred);
 	EXPECT_EQ(0, r.result);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(cap, px_room(fd, op.id));
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(cap, iuc_pipe_room(fd, id));
 }
 
 /*
@@ -129,135 +233,100 @@ TEST(write_modes)
  * reads all or fails with EAGAIN 0x22 and result NOT_ENOUGH, and its
  * success result is the count read; IUC_IO_PARTIAL's result is the count
  * read (0 on an empty pipe).  Count 0 means as much as is pending.  A bad
- * mode is EINVAL 0x10.
+ * mode is EINVAL 0x10.  A blocking read waits for its whole count.
  */
-TEST(read_modes)
+TEST_F(pipe, read_block_answers_pending_try_all_or_nothing_partial_what_is_there)
 {
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op;
+	static const struct {
+		uint8_t mode;
+		uint32_t count;
+		uint64_t moved, result;
+	} reads[] = {
+		{ IUC_IO_BLOCK, 400, 400, 600 },	/* result: what is still pending */
+		{ IUC_IO_TRY, 100, 100, 100 },		/* result: the count read */
+		{ IUC_IO_PARTIAL, 1000, 500, 500 },	/* what there is */
+	};
+	const uint64_t cap = self->cap, id = self->raw_in.id, pid = self->raw_in.peer_id;
 	struct iuc_pipe_read r;
 	struct iuc_pipe_write w;
-	struct px_async as;
-	struct px_agent ag;
-	char *buf = malloc(cap);
+	struct async_io io;
+	char *buf = self->buf;
 	uint64_t off = 0;
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 1, 1, IUC_PIPE_MODE_RAW, &op));
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 1000, IUC_IO_BLOCK, 8, 0, &w));
-
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 400, IUC_IO_BLOCK, &r));
-	EXPECT_EQ(IUC_E_NONE, r.error);
-	EXPECT_EQ(400, r.transferred);
-	EXPECT_EQ(600, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 400, 8, off));
-	off += 400;
-
-	EXPECT_EQ(-EAGAIN, px_read(fd, op.id, buf, 601, IUC_IO_TRY, &r));
+	ASSERT_EQ(0, peer_write(&self->peer, pid, 1000, IUC_IO_BLOCK, 8, 0, &w));
+	EXPECT_EQ(-EAGAIN, iuc_pipe_read(fd, id, buf, 1001, IUC_IO_TRY, &r));
 	EXPECT_EQ(IUC_E_READ_NO_DATA, r.error);
 	EXPECT_EQ(IUC_TRY_NOT_ENOUGH, r.result);
 	EXPECT_EQ(0, r.transferred);
-	EXPECT_EQ(cap - 600, px_room(fd, op.id));
+	EXPECT_EQ(cap - 1000, iuc_pipe_room(fd, id));
 
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 100, IUC_IO_TRY, &r));
-	EXPECT_EQ(IUC_E_NONE, r.error);
-	EXPECT_EQ(100, r.transferred);
-	EXPECT_EQ(100, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 100, 8, off));
-	off += 100;
-
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 1000, IUC_IO_PARTIAL, &r));
-	EXPECT_EQ(IUC_E_NONE, r.error);
-	EXPECT_EQ(500, r.transferred);
-	EXPECT_EQ(500, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 500, 8, off));
-	off += 500;
+	for (size_t i = 0; i < ARRAY_SIZE(reads); i++) {
+		EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, reads[i].count, reads[i].mode, &r))
+			TH_LOG("mode %u", reads[i].mode);
+		EXPECT_EQ(IUC_E_NONE, r.error);
+		EXPECT_EQ(reads[i].moved, r.transferred);
+		EXPECT_EQ(reads[i].result, r.result);
+		EXPECT_EQ(PAT_NO_BAD, pat_check(buf, reads[i].moved, 8, off));
+		off += reads[i].moved;
+	}
+	EXPECT_EQ(cap, iuc_pipe_room(fd, id));
 
 	/* Empty. */
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 1000, IUC_IO_PARTIAL, &r));
+	EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, 1000, IUC_IO_PARTIAL, &r));
 	EXPECT_EQ(0, r.result);
 	EXPECT_EQ(0, r.transferred);
-	EXPECT_EQ(-EAGAIN, px_read(fd, op.id, buf, 0, IUC_IO_TRY, &r));
+	EXPECT_EQ(-EAGAIN, iuc_pipe_read(fd, id, buf, 0, IUC_IO_TRY, &r));
 	EXPECT_EQ(IUC_E_READ_NO_DATA, r.error);
 	EXPECT_EQ(IUC_TRY_NOT_ENOUGH, r.result);
-	EXPECT_EQ(-EAGAIN, px_read(fd, op.id, buf, 1, IUC_IO_TRY, &r));
+	EXPECT_EQ(-EAGAIN, iuc_pipe_read(fd, id, buf, 1, IUC_IO_TRY, &r));
 	EXPECT_EQ(IUC_TRY_NOT_ENOUGH, r.result);
 
-	/* Count 0: whatever is pending, in each mode. */
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 300, IUC_IO_BLOCK, 8, off, &w));
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 0, IUC_IO_TRY, &r));
-	EXPECT_EQ(300, r.transferred);
-	EXPECT_EQ(300, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 300, 8, off));
-	off += 300;
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 301, IUC_IO_BLOCK, 8, off, &w));
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 0, IUC_IO_BLOCK, &r));
-	EXPECT_EQ(301, r.transferred);
-	EXPECT_EQ(0, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 301, 8, off));
-	off += 301;
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 302, IUC_IO_BLOCK, 8, off, &w));
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 0, IUC_IO_PARTIAL, &r));
-	EXPECT_EQ(302, r.transferred);
-	EXPECT_EQ(302, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 302, 8, off));
-	off += 302;
+	/* Count 0: whatever is pending, in each mode; BLOCK's result is 0 left. */
+	for (uint8_t mode = 0; mode <= 2; mode++) {
+		uint64_t n = 300 + mode;
+
+		ASSERT_EQ(0, peer_write(&self->peer, pid, n, IUC_IO_BLOCK, 8, off, &w));
+		EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, 0, mode, &r)) TH_LOG("mode %u", mode);
+		EXPECT_EQ(n, r.transferred);
+		EXPECT_EQ(mode == IUC_IO_BLOCK ? 0 : n, r.result);
+		EXPECT_EQ(PAT_NO_BAD, pat_check(buf, n, 8, off));
+		off += n;
+	}
 
 	for (int mode = 3; mode < 256; mode += 84) {
-		EXPECT_EQ(-EINVAL, px_read(fd, op.id, buf, 10, (uint8_t)mode, &r));
+		EXPECT_EQ(-EINVAL, iuc_pipe_read(fd, id, buf, 10, (uint8_t)mode, &r));
 		EXPECT_EQ(IUC_E_READ_BAD_MODE, r.error) TH_LOG("mode %d", mode);
 	}
 
 	/* IUC_IO_BLOCK waits for the whole count, taking what comes. */
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 200, IUC_IO_BLOCK, 8, off, &w));
-	memset(&r, 0, sizeof(r));
-	r.error = ERR_SENTINEL;
-	r.id = op.id;
-	r.buf = (uint64_t)(uintptr_t)buf;
-	r.count = 500;
-	r.mode = IUC_IO_BLOCK;
-	ASSERT_EQ(0, px_async_start(&as, fd, IUC_IOC_PIPE_READ, &r));
-	EXPECT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_READ_PENDING, IUC_PIPE_READ_PENDING));
-	EXPECT_FALSE(px_async_done(&as));
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 300, IUC_IO_BLOCK, 8, off + 200, &w));
-	ASSERT_EQ(0, px_async_join(&as));
-	EXPECT_EQ(0, as.ret);
-	EXPECT_EQ(IUC_E_NONE, r.error);
-	EXPECT_EQ(500, r.transferred);
-	EXPECT_EQ(0, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 500, 8, off));
-	EXPECT_EQ(0, px_status(fd, op.id) & IUC_PIPE_READ_PENDING);
-	free(buf);
-	px_stop(&ag);
+	ASSERT_EQ(0, peer_write(&self->peer, pid, 200, IUC_IO_BLOCK, 8, off, &w));
+	start_waiting(_metadata, fd, &io, id, false, buf, 500);
+	ASSERT_EQ(0, peer_write(&self->peer, pid, 300, IUC_IO_BLOCK, 8, off + 200, &w));
+	EXPECT_EQ(0, join_io(_metadata, &io));
+	EXPECT_EQ(IUC_E_NONE, io.u.r.error);
+	EXPECT_EQ(500, io.u.r.transferred);
+	EXPECT_EQ(0, io.u.r.result);
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, 500, 8, off));
+	EXPECT_EQ(0, iuc_pipe_status(fd, id) & IUC_PIPE_READ_PENDING);
 }
 
 /*
  * A zero-byte write succeeds at once in every mode, on an empty and on a
  * full pipe (raw and message), and adds nothing.
  */
-TEST(zero_byte_write)
+TEST_F(pipe, zero_byte_write_succeeds_at_once_empty_or_full)
 {
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op, mp;
+	const uint64_t cap = self->cap, id = self->raw_out.id, mid = self->msg_out.id;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_agent ag;
-	char *buf = pat_buf(cap, 3);
+	char *buf = pattern(self->buf, cap, 3);
 	uint64_t bad;
-	int fd = px_ctx();
-
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_RAW, &op));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_MESSAGE, &mp));
+	int fd = self->fd;
 
 	for (int full = 0; full <= 1; full++) {
 		for (int mode = 0; mode <= 2; mode++) {
-			EXPECT_EQ(0, px_write(fd, op.id, NULL, 0, (uint8_t)mode, &w))
+			EXPECT_EQ(0, iuc_pipe_write(fd, id, NULL, 0, (uint8_t)mode, &w))
 				TH_LOG("full %d mode %d", full, mode);
 			EXPECT_EQ(IUC_E_NONE, w.error);
 			EXPECT_EQ(0, w.transferred);
@@ -269,27 +338,27 @@ TEST(zero_byte_write)
 			}
 			if (mode == IUC_IO_PARTIAL)
 				continue;	/* no partial mode on message pipes */
-			EXPECT_EQ(0, px_write(fd, mp.id, NULL, 0, (uint8_t)mode, &w))
+			EXPECT_EQ(0, iuc_pipe_write(fd, mid, NULL, 0, (uint8_t)mode, &w))
 				TH_LOG("message pipe, full %d mode %d", full, mode);
 			EXPECT_EQ(IUC_E_NONE, w.error);
 			EXPECT_EQ(0, w.transferred);
 		}
 		if (!full) {
-			ASSERT_EQ(0, px_write(fd, op.id, buf, cap, IUC_IO_BLOCK, &w));
-			ASSERT_EQ(0, px_write(fd, mp.id, buf, cap, IUC_IO_BLOCK, &w));
-			ASSERT_EQ(IUC_PIPE_FULL, px_status(fd, op.id) & IUC_PIPE_FULL);
-			ASSERT_EQ(IUC_PIPE_FULL, px_status(fd, mp.id) & IUC_PIPE_FULL);
+			ASSERT_EQ(0, iuc_pipe_write(fd, id, buf, cap, IUC_IO_BLOCK, &w));
+			ASSERT_EQ(0, iuc_pipe_write(fd, mid, buf, cap, IUC_IO_BLOCK, &w));
+			ASSERT_EQ(IUC_PIPE_FULL, iuc_pipe_status(fd, id) & IUC_PIPE_FULL);
+			ASSERT_EQ(IUC_PIPE_FULL, iuc_pipe_status(fd, mid) & IUC_PIPE_FULL);
 		}
 	}
 	/* Exactly what was written with a count arrives. */
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, 0, IUC_IO_PARTIAL, 3, 0, cap, &r, &bad));
+	EXPECT_EQ(0, peer_read(&self->peer, self->raw_out.peer_id, 0, IUC_IO_PARTIAL,
+			       3, 0, cap, &r, &bad));
 	EXPECT_EQ(cap, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(0, px_ag_read(&ag, mp.peer_id, 0, IUC_IO_BLOCK, 3, 0, cap, &r, &bad));
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(0, peer_read(&self->peer, self->msg_out.peer_id, 0, IUC_IO_BLOCK,
+			       3, 0, cap, &r, &bad));
 	EXPECT_EQ(cap, r.result);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, bad);
 }
 
 /* ---- PIPE_INFO ----------------------------------------------------------- */
@@ -299,313 +368,149 @@ TEST(zero_byte_write)
  * capacity, room and creator pid; after a close OPENED is gone; an
  * unknown identifier is EBADF 0x20.
  */
-TEST(info_fields)
+TEST_F(pipe, info_reports_status_capacity_room_and_creator_of_both_ends)
 {
-	const uint64_t cap = px_cap(2);
+	const uint64_t cap = iuc_pipe_cap(2);
 	struct iuc_open_pipe op, mp;
 	struct iuc_pipe_info in;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_agent ag;
-	char *buf = pat_buf(cap, 4);
-	int fd = px_ctx();
+	char *buf = pattern(self->buf, cap, 4);
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 2, IUC_PIPE_MODE_RAW, &op));
-
-	ASSERT_EQ(0, px_info(fd, op.id, &in));
+	/* A pipe of 2 units the test creates. */
+	ASSERT_EQ(0, open_to(fd, &self->peer, IUC_PIPE_TYPE_CALLER_SENDS, 2,
+			     IUC_PIPE_MODE_RAW, &op));
+	ASSERT_EQ(0, iuc_pipe_info(fd, op.id, &in));
 	EXPECT_EQ(IUC_E_NONE, in.error);
 	EXPECT_EQ(IUC_PIPE_OPENED | IUC_PIPE_IS_SC, in.status);
 	EXPECT_EQ(cap, in.capacity);
 	EXPECT_EQ(cap, in.room);
 	EXPECT_EQ((uint64_t)getpid(), in.creator_pid);
-	ASSERT_EQ(0, px_ag_info(&ag, op.peer_id, &in));
+	ASSERT_EQ(0, peer_info(&self->peer, op.peer_id, &in));
 	EXPECT_EQ(IUC_E_NONE, in.error);
 	EXPECT_EQ(IUC_PIPE_OPENED, in.status);
 	EXPECT_EQ(cap, in.capacity);
 	EXPECT_EQ(cap, in.room);
 	EXPECT_EQ((uint64_t)getpid(), in.creator_pid);
 
-	ASSERT_EQ(0, px_write(fd, op.id, buf, 1000, IUC_IO_BLOCK, &w));
-	EXPECT_EQ(cap - 1000, px_room(fd, op.id));
-	ASSERT_EQ(0, px_ag_info(&ag, op.peer_id, &in));
+	ASSERT_EQ(0, iuc_pipe_write(fd, op.id, buf, 1000, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(cap - 1000, iuc_pipe_room(fd, op.id));
+	ASSERT_EQ(0, peer_info(&self->peer, op.peer_id, &in));
 	EXPECT_EQ(cap - 1000, in.room);
 	EXPECT_EQ(IUC_PIPE_OPENED, in.status);
 
-	ASSERT_EQ(0, px_write(fd, op.id, buf + 1000, cap - 1000, IUC_IO_BLOCK, &w));
-	ASSERT_EQ(0, px_info(fd, op.id, &in));
+	ASSERT_EQ(0, iuc_pipe_write(fd, op.id, buf + 1000, cap - 1000, IUC_IO_BLOCK, &w));
+	ASSERT_EQ(0, iuc_pipe_info(fd, op.id, &in));
 	EXPECT_EQ(IUC_PIPE_OPENED | IUC_PIPE_IS_SC | IUC_PIPE_FULL, in.status);
 	EXPECT_EQ(0, in.room);
-	ASSERT_EQ(0, px_ag_info(&ag, op.peer_id, &in));
+	ASSERT_EQ(0, peer_info(&self->peer, op.peer_id, &in));
 	EXPECT_EQ(IUC_PIPE_OPENED | IUC_PIPE_FULL, in.status);
 	EXPECT_EQ(0, in.room);
-	ASSERT_EQ(0, px_ag_read(&ag, op.peer_id, 1, IUC_IO_BLOCK, 4, 0, 0, &r, NULL));
-	ASSERT_EQ(0, px_info(fd, op.id, &in));
+	ASSERT_EQ(0, peer_read(&self->peer, op.peer_id, 1, IUC_IO_BLOCK, 4, 0, 0, &r, NULL));
+	ASSERT_EQ(0, iuc_pipe_info(fd, op.id, &in));
 	EXPECT_EQ(IUC_PIPE_OPENED | IUC_PIPE_IS_SC, in.status);
 	EXPECT_EQ(1, in.room);
 
-	/* A message pipe the agent creates: its pid is the creator's. */
+	/* A message pipe the target creates: its pid is the creator's. */
 	mp = iuc_pipe_args(getpid(), 0x11);
 	mp.mode = IUC_PIPE_MODE_MESSAGE;
 	mp.notify = IUC_NOTIFY_SKIP;
-	ASSERT_EQ(0, px_ag_open_pipe(&ag, &mp));
-	ASSERT_EQ(0, px_info(fd, mp.peer_id, &in));
+	ASSERT_EQ(0, peer_open_pipe(&self->peer, &mp));
+	ASSERT_EQ(0, iuc_pipe_info(fd, mp.peer_id, &in));
 	EXPECT_EQ(IUC_PIPE_OPENED | IUC_PIPE_MESSAGE, in.status);
-	EXPECT_EQ(px_cap(0), in.capacity);
-	EXPECT_EQ((uint64_t)ag.pid, in.creator_pid);
-	ASSERT_EQ(0, px_ag_info(&ag, mp.id, &in));
+	EXPECT_EQ(iuc_pipe_cap(0), in.capacity);
+	EXPECT_EQ((uint64_t)self->peer.pid, in.creator_pid);
+	ASSERT_EQ(0, peer_info(&self->peer, mp.id, &in));
 	EXPECT_EQ(IUC_PIPE_OPENED | IUC_PIPE_MESSAGE | IUC_PIPE_IS_SC, in.status);
-	EXPECT_EQ((uint64_t)ag.pid, in.creator_pid);
+	EXPECT_EQ((uint64_t)self->peer.pid, in.creator_pid);
 
-	/* Closed by the agent: OPENED is gone on our side, the rest stays. */
-	ASSERT_EQ(0, px_ag_close(&ag, mp.id, NULL));
-	ASSERT_EQ(0, px_info(fd, mp.peer_id, &in));
+	/* Closed by the target: OPENED is gone on our side, the rest stays. */
+	ASSERT_EQ(0, peer_close_pipe(&self->peer, mp.id, NULL));
+	ASSERT_EQ(0, iuc_pipe_info(fd, mp.peer_id, &in));
 	EXPECT_EQ(IUC_PIPE_MESSAGE, in.status);
-	EXPECT_EQ(px_cap(0), in.room);
-	EXPECT_EQ(-EBADF, px_ag_info(&ag, mp.id, &in));
+	EXPECT_EQ(iuc_pipe_cap(0), in.room);
+	EXPECT_EQ(-EBADF, peer_info(&self->peer, mp.id, &in));
 	EXPECT_EQ(IUC_E_INFO_UNKNOWN_ID, in.error);
 	ASSERT_EQ(0, iuc_close_pipe(fd, op.id, NULL));
-	ASSERT_EQ(0, px_ag_info(&ag, op.peer_id, &in));
+	ASSERT_EQ(0, peer_info(&self->peer, op.peer_id, &in));
 	EXPECT_EQ(0, in.status);
 	EXPECT_EQ(1, in.room);
 	EXPECT_EQ(cap, in.capacity);
 
-	EXPECT_EQ(-EBADF, px_info(fd, op.id, &in));
+	EXPECT_EQ(-EBADF, iuc_pipe_info(fd, op.id, &in));
 	EXPECT_EQ(IUC_E_INFO_UNKNOWN_ID, in.error);
-	EXPECT_EQ(-EBADF, px_info(fd, 0, &in));
+	EXPECT_EQ(-EBADF, iuc_pipe_info(fd, 0, &in));
 	EXPECT_EQ(IUC_E_INFO_UNKNOWN_ID, in.error);
-	EXPECT_EQ(-EBADF, px_info(fd, ~0ull, &in));
+	EXPECT_EQ(-EBADF, iuc_pipe_info(fd, ~0ull, &in));
 	EXPECT_EQ(IUC_E_INFO_UNKNOWN_ID, in.error);
-	free(buf);
-	px_stop(&ag);
 }
 
 /*
  * WRITE_PENDING while a writer waits for room in a full pipe; the reader
  * makes room and the writer ends, its result the room left.
  */
-TEST(info_write_pending)
+TEST_F(pipe, info_shows_write_pending_while_a_writer_waits_for_room)
 {
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op;
+	const uint64_t cap = self->cap, id = self->raw_in.id;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_reply rep;
-	struct px_msg m;
-	struct px_agent ag;
-	char *buf = malloc(cap);
-	int fd = px_ctx();
+	struct peer_reply rep;
+	struct peer_msg m;
+	char *buf = self->buf;
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 1, 1, IUC_PIPE_MODE_RAW, &op));
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, cap, IUC_IO_BLOCK, 6, 0, &w));
-	EXPECT_EQ(0, px_status(fd, op.id) & IUC_PIPE_WRITE_PENDING);
+	ASSERT_EQ(0, peer_write(&self->peer, self->raw_in.peer_id, cap, IUC_IO_BLOCK,
+				6, 0, &w));
+	EXPECT_EQ(0, iuc_pipe_status(fd, id) & IUC_PIPE_WRITE_PENDING);
 
-	m = px_m_write(op.peer_id, 100, IUC_IO_BLOCK, 6, cap);
-	ASSERT_EQ(0, px_send(&ag, &m));
-	EXPECT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_WRITE_PENDING,
-				   IUC_PIPE_WRITE_PENDING));
-	EXPECT_EQ(IUC_PIPE_FULL, px_status(fd, op.id) &
+	m = peer_msg_write(self->raw_in.peer_id, 100, IUC_IO_BLOCK, 6, cap);
+	ASSERT_EQ(0, peer_send(&self->peer, &m));
+	EXPECT_TRUE(iuc_pipe_wait_status(fd, id, IUC_PIPE_WRITE_PENDING,
+					 IUC_PIPE_WRITE_PENDING));
+	EXPECT_EQ(IUC_PIPE_FULL, iuc_pipe_status(fd, id) &
 		  (IUC_PIPE_FULL | IUC_PIPE_READ_PENDING));
 
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 50, IUC_IO_BLOCK, &r));
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 50, 6, 0));
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 200, IUC_IO_BLOCK, &r));
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 200, 6, 50));
-	ASSERT_EQ(0, px_wait(&ag, &rep, TIMEOUT_MS));
+	EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, 50, IUC_IO_BLOCK, &r));
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, 50, 6, 0));
+	EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, 200, IUC_IO_BLOCK, &r));
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, 200, 6, 50));
+	ASSERT_EQ(0, peer_wait(&self->peer, &rep, TIMEOUT_MS));
 	EXPECT_EQ(IUC_E_NONE, rep.u.w.error);
 	EXPECT_EQ(100, rep.u.w.transferred);
 	EXPECT_EQ(150, rep.u.w.result);
-	EXPECT_EQ(0, px_status(fd, op.id) & IUC_PIPE_WRITE_PENDING);
+	EXPECT_EQ(0, iuc_pipe_status(fd, id) & IUC_PIPE_WRITE_PENDING);
 
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 0, IUC_IO_BLOCK, &r));
+	EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, 0, IUC_IO_BLOCK, &r));
 	EXPECT_EQ(cap + 100 - 250, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, r.transferred, 6, 250));
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, r.transferred, 6, 250));
 }
 
 /* READ_PENDING while a reader waits for data in an empty pipe. */
-TEST(info_read_pending)
+TEST_F(pipe, info_shows_read_pending_while_a_reader_waits_for_data)
 {
-	struct iuc_open_pipe op;
+	const uint64_t id = self->raw_out.id;
 	struct iuc_pipe_write w;
-	struct px_reply rep;
-	struct px_msg m;
-	struct px_agent ag;
+	struct peer_reply rep;
+	struct peer_msg m;
 	char buf[300];
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_RAW, &op));
-	EXPECT_EQ(0, px_status(fd, op.id) & IUC_PIPE_READ_PENDING);
+	EXPECT_EQ(0, iuc_pipe_status(fd, id) & IUC_PIPE_READ_PENDING);
+	m = peer_msg_read(self->raw_out.peer_id, 300, IUC_IO_BLOCK, 2, 0, 0);
+	ASSERT_EQ(0, peer_send(&self->peer, &m));
+	EXPECT_TRUE(iuc_pipe_wait_status(fd, id, IUC_PIPE_READ_PENDING,
+					 IUC_PIPE_READ_PENDING));
+	EXPECT_EQ(0, iuc_pipe_status(fd, id) & (IUC_PIPE_WRITE_PENDING | IUC_PIPE_FULL));
 
-	m = px_m_read(op.peer_id, 300, IUC_IO_BLOCK, 2, 0, 0);
-	ASSERT_EQ(0, px_send(&ag, &m));
-	EXPECT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_READ_PENDING,
-				   IUC_PIPE_READ_PENDING));
-	EXPECT_EQ(0, px_status(fd, op.id) & (IUC_PIPE_WRITE_PENDING | IUC_PIPE_FULL));
-
-	px_pat_fill(buf, sizeof(buf), 2, 0);
-	EXPECT_EQ(0, px_write(fd, op.id, buf, 100, IUC_IO_BLOCK, &w));
-	EXPECT_EQ(0, px_write(fd, op.id, buf + 100, 200, IUC_IO_BLOCK, &w));
-	ASSERT_EQ(0, px_wait(&ag, &rep, TIMEOUT_MS));
+	pat_fill(buf, sizeof(buf), 2, 0);
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, buf, 100, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, buf + 100, 200, IUC_IO_BLOCK, &w));
+	ASSERT_EQ(0, peer_wait(&self->peer, &rep, TIMEOUT_MS));
 	EXPECT_EQ(300, rep.u.r.transferred);
 	EXPECT_EQ(0, rep.u.r.result);
-	EXPECT_EQ(PX_NO_BAD, rep.v[0]);
-	EXPECT_EQ(0, px_status(fd, op.id) & IUC_PIPE_READ_PENDING);
-	px_stop(&ag);
-}
-
-/* ---- the pipe lock ------------------------------------------------------- */
-
-struct lock_worker {
-	int fd;
-	uint64_t id;
-	bool write;
-	char *buf;
-	uint64_t cap;
-	int stop;
-	int ret;
-	uint32_t error;
-	uint64_t rounds;
-};
-
-/* Whole-capacity blocking writes or reads until told to stop. */
-static void *lock_worker_main(void *p)
-{
-	struct lock_worker *lw = p;
-
-	while (!__atomic_load_n(&lw->stop, __ATOMIC_SEQ_CST)) {
-		struct iuc_pipe_write w;
-		struct iuc_pipe_read r;
-
-		if (lw->write) {
-			lw->ret = px_write(lw->fd, lw->id, lw->buf, lw->cap, IUC_IO_BLOCK, &w);
-			lw->error = w.error;
-		} else {
-			lw->ret = px_read(lw->fd, lw->id, lw->buf, (uint32_t)lw->cap,
-					  IUC_IO_BLOCK, &r);
-			lw->error = r.error;
-		}
-		if (lw->ret)
-			break;
-		lw->rounds++;
-	}
-	return NULL;
-}
-
-#define LOCK_TRIES	2000000
-
-/*
- * While another thread writes (or reads) a whole 16 MiB pipe in one call,
- * IUC_IO_TRY calls fail with EAGAIN and result IUC_TRY_LOCKED, PIPE_INFO
- * shows LOCKED, and zero-byte writes still succeed.  Before the other
- * thread starts, the same calls find the pipe unlocked.  The TRY calls ask
- * for more than the capacity, so they can never move data.
- */
-TEST(try_sees_locked)
-{
-	const uint64_t cap = px_cap(255);
-	char *buf = malloc(cap + 1);
-	int fd = px_ctx();
-	struct px_agent ag;
-
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	memset(buf, 0x3c, cap + 1);
-	ASSERT_EQ(0, px_start_target(&ag));
-
-	for (int writer = 1; writer >= 0; writer--) {
-		struct lock_worker lw = { .fd = fd, .write = writer, .buf = buf, .cap = cap };
-		bool seen_call = false, seen_info = false;
-		struct iuc_open_pipe op;
-		struct iuc_pipe_write w;
-		struct iuc_pipe_read r;
-		struct px_stream st;
-		struct px_msg m;
-		const char *why = NULL;
-		pthread_t t;
-		long i;
-		int ret = 0;
-
-		ASSERT_EQ(0, open_to(fd, &ag, writer ? 0 : 1, 255, IUC_PIPE_MODE_RAW, &op));
-		lw.id = op.id;
-		/* Unlocked: not enough, never locked. */
-		if (writer) {
-			EXPECT_EQ(-EAGAIN, px_write(fd, op.id, buf, cap + 1, IUC_IO_TRY, &w));
-			EXPECT_EQ(IUC_TRY_NOT_ENOUGH, w.result);
-		} else {
-			EXPECT_EQ(-EAGAIN, px_read(fd, op.id, buf, (uint32_t)cap + 1,
-						   IUC_IO_TRY, &r));
-			EXPECT_EQ(IUC_TRY_NOT_ENOUGH, r.result);
-		}
-		EXPECT_EQ(0, px_status(fd, op.id) & IUC_PIPE_LOCKED);
-
-		/* The agent moves the other side, one capacity per call. */
-		px_stream_init(&st, 1ull << 40, 1, cap, IUC_IO_BLOCK,
-			       (uint32_t)cap, (uint32_t)cap);
-		st.nocheck = 1;	/* the worker writes the same bytes each round */
-		m = px_m(writer ? PX_STREAM_READ : PX_STREAM_WRITE, op.peer_id);
-		m.st = st;
-		ASSERT_EQ(0, px_send(&ag, &m));
-		ASSERT_EQ(0, pthread_create(&t, NULL, lock_worker_main, &lw));
-
-		for (i = 0; i < LOCK_TRIES && !(seen_call && seen_info); i++) {
-			if (writer) {
-				ret = px_write(fd, op.id, buf, cap + 1, IUC_IO_TRY, &w);
-				if (ret != -EAGAIN || w.error != IUC_E_WRITE_NO_ROOM ||
-				    w.transferred || w.result > IUC_TRY_NOT_ENOUGH) {
-					why = "try write";
-					break;
-				}
-				seen_call |= w.result == IUC_TRY_LOCKED;
-				/* Zero bytes: at once, locked or not. */
-				ret = px_write(fd, op.id, NULL, 0,
-					       i % 2 ? IUC_IO_TRY : IUC_IO_BLOCK, &w);
-				if (ret || w.error != IUC_E_NONE || w.transferred ||
-				    w.result > cap) {
-					why = "zero-byte write";
-					break;
-				}
-			} else {
-				ret = px_read(fd, op.id, buf, (uint32_t)cap + 1,
-					      IUC_IO_TRY, &r);
-				if (ret != -EAGAIN || r.error != IUC_E_READ_NO_DATA ||
-				    r.transferred || r.result > IUC_TRY_NOT_ENOUGH) {
-					why = "try read";
-					break;
-				}
-				seen_call |= r.result == IUC_TRY_LOCKED;
-			}
-			ret = px_status(fd, op.id);
-			if (ret < 0) {
-				why = "info";
-				break;
-			}
-			seen_info |= !!(ret & IUC_PIPE_LOCKED);
-			if (lw.ret)
-				break;
-		}
-		/* The agent keeps streaming: the worker's last call ends. */
-		__atomic_store_n(&lw.stop, 1, __ATOMIC_SEQ_CST);
-		ASSERT_EQ(0, px_join(t, PX_LONG_MS));
-		EXPECT_EQ(NULL, why) TH_LOG("%s failed: ret %d", why, ret);
-		EXPECT_TRUE(seen_call) TH_LOG("%s: after %ld tries, %llu rounds, last ret %d",
-					      writer ? "write" : "read", i,
-					      (unsigned long long)lw.rounds, ret);
-		EXPECT_TRUE(seen_info);
-		EXPECT_EQ(0, lw.ret) TH_LOG("worker error 0x%x", lw.error);
-		px_stop(&ag);
-		ASSERT_EQ(0, px_start_target(&ag));
-	}
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, rep.v[0]);
+	EXPECT_EQ(0, iuc_pipe_status(fd, id) & IUC_PIPE_READ_PENDING);
 }
 
 /* ---- message pipes --------------------------------------------------------- */
@@ -614,27 +519,20 @@ TEST(try_sees_locked)
  * Each write is one message; each read returns one whole message (also
  * with count 0), its length as result, in every blocking/try mode.
  */
-TEST(message_whole_messages)
+TEST_F(pipe, message_write_is_one_message_and_read_returns_it_whole)
 {
 	static const uint32_t lens[] = { 1, 7, 1000, 4096, 30000, 10000 };
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op;
+	const uint64_t cap = self->cap, id = self->msg_out.id;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_agent ag;
 	uint64_t off = 0, bad;
-	char *buf = pat_buf(cap, 5);
-	int fd = px_ctx();
+	char *buf = pattern(self->buf, cap, 5);
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_MESSAGE, &op));
-
-	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
 		uint8_t mode = i % 2 ? IUC_IO_TRY : IUC_IO_BLOCK;
 
-		EXPECT_EQ(0, px_write(fd, op.id, buf + off, lens[i], mode, &w));
+		EXPECT_EQ(0, iuc_pipe_write(fd, id, buf + off, lens[i], mode, &w));
 		EXPECT_EQ(IUC_E_NONE, w.error);
 		EXPECT_EQ(lens[i], w.transferred);
 		off += lens[i];
@@ -642,28 +540,26 @@ TEST(message_whole_messages)
 			EXPECT_EQ(cap - off, w.result);
 		}
 	}
-	EXPECT_EQ(cap - off, px_room(fd, op.id));
+	EXPECT_EQ(cap - off, iuc_pipe_room(fd, id));
 
 	off = 0;
-	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
 		uint8_t mode = i % 3 == 1 ? IUC_IO_TRY : IUC_IO_BLOCK;
 		uint32_t count = i % 3 == 2 ? 0 : IUC_MESSAGE_MAX;
 
-		EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, count, mode, 5, off, cap,
-					&r, &bad)) TH_LOG("message %zu", i);
+		EXPECT_EQ(0, peer_read(&self->peer, self->msg_out.peer_id, count, mode,
+				       5, off, cap, &r, &bad)) TH_LOG("message %zu", i);
 		EXPECT_EQ(IUC_E_NONE, r.error);
 		EXPECT_EQ(lens[i], r.result);
 		EXPECT_EQ(lens[i], r.transferred);
-		EXPECT_EQ(PX_NO_BAD, bad);
+		EXPECT_EQ(PAT_NO_BAD, bad);
 		off += lens[i];
 	}
-	EXPECT_EQ(-EAGAIN, px_ag_read(&ag, op.peer_id, IUC_MESSAGE_MAX, IUC_IO_TRY, 5, 0,
-				      0, &r, NULL));
+	EXPECT_EQ(-EAGAIN, peer_read(&self->peer, self->msg_out.peer_id, IUC_MESSAGE_MAX,
+				     IUC_IO_TRY, 5, 0, 0, &r, NULL));
 	EXPECT_EQ(IUC_E_READ_NO_DATA, r.error);
 	EXPECT_EQ(IUC_TRY_NOT_ENOUGH, r.result);
-	EXPECT_EQ(cap, px_room(fd, op.id));
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(cap, iuc_pipe_room(fd, id));
 }
 
 /*
@@ -671,48 +567,42 @@ TEST(message_whole_messages)
  * partial mode is EINVAL 0x23 for writes and reads.  Nothing is written
  * and nothing is taken.
  */
-TEST(message_errors)
+TEST_F(pipe, message_over_64k_is_emsgsize_and_partial_mode_einval)
 {
-	const uint64_t cap = px_cap(4);
+	const uint64_t cap = iuc_pipe_cap(4);
 	struct iuc_open_pipe op;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_agent ag;
-	char *buf = pat_buf(cap, 6);
+	char *buf = pattern(self->buf, cap, 6);
 	uint64_t bad;
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 4, IUC_PIPE_MODE_MESSAGE, &op));
-
+	ASSERT_EQ(0, open_to(fd, &self->peer, IUC_PIPE_TYPE_CALLER_SENDS, 4,
+			     IUC_PIPE_MODE_MESSAGE, &op));
 	for (int mode = 0; mode <= 1; mode++) {
-		EXPECT_EQ(-EMSGSIZE, px_write(fd, op.id, buf, IUC_MESSAGE_MAX + 1,
-					      (uint8_t)mode, &w));
+		EXPECT_EQ(-EMSGSIZE, iuc_pipe_write(fd, op.id, buf, IUC_MESSAGE_MAX + 1,
+						    (uint8_t)mode, &w));
 		EXPECT_EQ(IUC_E_WRITE_MESSAGE_TOO_LONG, w.error);
 		EXPECT_EQ(0, w.transferred);
-		EXPECT_EQ(-EMSGSIZE, px_write(fd, op.id, buf, cap, (uint8_t)mode, &w));
+		EXPECT_EQ(-EMSGSIZE, iuc_pipe_write(fd, op.id, buf, cap, (uint8_t)mode, &w));
 		EXPECT_EQ(IUC_E_WRITE_MESSAGE_TOO_LONG, w.error);
 	}
-	EXPECT_EQ(-EINVAL, px_write(fd, op.id, buf, 10, IUC_IO_PARTIAL, &w));
+	EXPECT_EQ(-EINVAL, iuc_pipe_write(fd, op.id, buf, 10, IUC_IO_PARTIAL, &w));
 	EXPECT_EQ(IUC_E_WRITE_MESSAGE_PARTIAL, w.error);
 	EXPECT_EQ(0, w.transferred);
-	EXPECT_EQ(cap, px_room(fd, op.id));
+	EXPECT_EQ(cap, iuc_pipe_room(fd, op.id));
 
 	/* The largest message, then a read in partial mode. */
-	EXPECT_EQ(0, px_write(fd, op.id, buf, IUC_MESSAGE_MAX, IUC_IO_BLOCK, &w));
-	EXPECT_EQ(-EINVAL, px_ag_read(&ag, op.peer_id, IUC_MESSAGE_MAX, IUC_IO_PARTIAL,
-				      6, 0, 0, &r, NULL));
+	EXPECT_EQ(0, iuc_pipe_write(fd, op.id, buf, IUC_MESSAGE_MAX, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(-EINVAL, peer_read(&self->peer, op.peer_id, IUC_MESSAGE_MAX,
+				     IUC_IO_PARTIAL, 6, 0, 0, &r, NULL));
 	EXPECT_EQ(IUC_E_READ_MESSAGE_PARTIAL, r.error);
 	EXPECT_EQ(0, r.transferred);
-	EXPECT_EQ(cap - IUC_MESSAGE_MAX, px_room(fd, op.id));
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, IUC_MESSAGE_MAX, IUC_IO_BLOCK, 6, 0, 0,
-				&r, &bad));
+	EXPECT_EQ(cap - IUC_MESSAGE_MAX, iuc_pipe_room(fd, op.id));
+	EXPECT_EQ(0, peer_read(&self->peer, op.peer_id, IUC_MESSAGE_MAX, IUC_IO_BLOCK,
+			       6, 0, 0, &r, &bad));
 	EXPECT_EQ(IUC_MESSAGE_MAX, r.result);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, bad);
 }
 
 /*
@@ -720,42 +610,34 @@ TEST(message_errors)
  * length as result, in blocking and try mode; the message stays and a big
  * enough buffer reads it whole, then the next one.
  */
-TEST(message_buffer_too_small)
+TEST_F(pipe, message_read_into_a_smaller_buffer_is_emsgsize_and_keeps_it)
 {
-	struct iuc_open_pipe op;
+	const uint64_t id = self->msg_out.id, pid = self->msg_out.peer_id;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_agent ag;
-	char *buf = pat_buf(1010, 9);
+	char *buf = pattern(self->buf, 1010, 9);
 	uint64_t bad;
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_MESSAGE, &op));
-	ASSERT_EQ(0, px_write(fd, op.id, buf, 1000, IUC_IO_BLOCK, &w));
-	ASSERT_EQ(0, px_write(fd, op.id, buf + 1000, 10, IUC_IO_BLOCK, &w));
+	ASSERT_EQ(0, iuc_pipe_write(fd, id, buf, 1000, IUC_IO_BLOCK, &w));
+	ASSERT_EQ(0, iuc_pipe_write(fd, id, buf + 1000, 10, IUC_IO_BLOCK, &w));
 
-	EXPECT_EQ(-EMSGSIZE, px_ag_read(&ag, op.peer_id, 999, IUC_IO_BLOCK, 9, 0, 0,
-					&r, NULL));
+	EXPECT_EQ(-EMSGSIZE, peer_read(&self->peer, pid, 999, IUC_IO_BLOCK, 9, 0, 0, &r, NULL));
 	EXPECT_EQ(IUC_E_READ_BUFFER_TOO_SMALL, r.error);
 	EXPECT_EQ(1000, r.result);
 	EXPECT_EQ(0, r.transferred);
-	EXPECT_EQ(-EMSGSIZE, px_ag_read(&ag, op.peer_id, 1, IUC_IO_TRY, 9, 0, 0, &r, NULL));
+	EXPECT_EQ(-EMSGSIZE, peer_read(&self->peer, pid, 1, IUC_IO_TRY, 9, 0, 0, &r, NULL));
 	EXPECT_EQ(IUC_E_READ_BUFFER_TOO_SMALL, r.error);
 	EXPECT_EQ(1000, r.result);
-	EXPECT_EQ(px_cap(1) - 1010, px_room(fd, op.id));
+	EXPECT_EQ(self->cap - 1010, iuc_pipe_room(fd, id));
 
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, 1000, IUC_IO_BLOCK, 9, 0, 0, &r, &bad));
+	EXPECT_EQ(0, peer_read(&self->peer, pid, 1000, IUC_IO_BLOCK, 9, 0, 0, &r, &bad));
 	EXPECT_EQ(1000, r.result);
 	EXPECT_EQ(1000, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, 10, IUC_IO_TRY, 9, 1000, 0, &r, &bad));
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(0, peer_read(&self->peer, pid, 10, IUC_IO_TRY, 9, 1000, 0, &r, &bad));
 	EXPECT_EQ(10, r.result);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, bad);
 }
 
 /*
@@ -763,63 +645,43 @@ TEST(message_buffer_too_small)
  * at once: a blocking 64 KiB write waits while one byte is pending, though
  * 64 KiB - 1 are free, and proceeds once that byte is read.
  */
-TEST(message_64k_fits_empty)
+TEST_F(pipe, message_of_64k_fills_an_empty_pipe_and_waits_for_all_its_room)
 {
-	const uint64_t cap = px_cap(0);
-	struct iuc_open_pipe op;
-	struct iuc_pipe_write w, aw;
+	const uint64_t cap = self->cap, id = self->msg_out.id, pid = self->msg_out.peer_id;
+	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_async as;
-	struct px_agent ag;
-	char *buf = pat_buf(cap, 10);
+	struct async_io io;
+	char *buf = pattern(self->buf, cap, 10);
 	uint64_t bad;
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 0, IUC_PIPE_MODE_MESSAGE, &op));
-
-	EXPECT_EQ(0, px_write(fd, op.id, buf, IUC_MESSAGE_MAX, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, buf, IUC_MESSAGE_MAX, IUC_IO_BLOCK, &w));
 	EXPECT_EQ(0, w.result);
 	EXPECT_EQ(IUC_MESSAGE_MAX, w.transferred);
-	EXPECT_EQ(IUC_PIPE_FULL, px_status(fd, op.id) & IUC_PIPE_FULL);
-	EXPECT_EQ(-EAGAIN, px_write(fd, op.id, buf, 1, IUC_IO_TRY, &w));
+	EXPECT_EQ(IUC_PIPE_FULL, iuc_pipe_status(fd, id) & IUC_PIPE_FULL);
+	EXPECT_EQ(-EAGAIN, iuc_pipe_write(fd, id, buf, 1, IUC_IO_TRY, &w));
 	EXPECT_EQ(IUC_E_WRITE_NO_ROOM, w.error);
 	EXPECT_EQ(IUC_TRY_NOT_ENOUGH, w.result);
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, IUC_MESSAGE_MAX, IUC_IO_BLOCK, 10, 0, 0,
-				&r, &bad));
+	EXPECT_EQ(0, peer_read(&self->peer, pid, IUC_MESSAGE_MAX, IUC_IO_BLOCK, 10, 0, 0,
+			       &r, &bad));
 	EXPECT_EQ(IUC_MESSAGE_MAX, r.result);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(cap, px_room(fd, op.id));
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(cap, iuc_pipe_room(fd, id));
 
-	ASSERT_EQ(0, px_write(fd, op.id, buf, 1, IUC_IO_BLOCK, &w));
-	EXPECT_EQ(-EAGAIN, px_write(fd, op.id, buf, IUC_MESSAGE_MAX, IUC_IO_TRY, &w));
+	ASSERT_EQ(0, iuc_pipe_write(fd, id, buf, 1, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(-EAGAIN, iuc_pipe_write(fd, id, buf, IUC_MESSAGE_MAX, IUC_IO_TRY, &w));
 	EXPECT_EQ(IUC_TRY_NOT_ENOUGH, w.result);
-	memset(&aw, 0, sizeof(aw));
-	aw.error = ERR_SENTINEL;
-	aw.id = op.id;
-	aw.buf = (uint64_t)(uintptr_t)buf;
-	aw.count = IUC_MESSAGE_MAX;
-	aw.mode = IUC_IO_BLOCK;
-	ASSERT_EQ(0, px_async_start(&as, fd, IUC_IOC_PIPE_WRITE, &aw));
-	EXPECT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_WRITE_PENDING,
-				   IUC_PIPE_WRITE_PENDING));
-	EXPECT_EQ(cap - 1, px_room(fd, op.id));
-	EXPECT_FALSE(px_async_done(&as));
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, IUC_MESSAGE_MAX, IUC_IO_BLOCK, 10, 0, 0,
-				&r, &bad));
+	start_waiting(_metadata, fd, &io, id, true, buf, IUC_MESSAGE_MAX);
+	EXPECT_EQ(cap - 1, iuc_pipe_room(fd, id));
+	EXPECT_EQ(0, peer_read(&self->peer, pid, IUC_MESSAGE_MAX, IUC_IO_BLOCK, 10, 0, 0,
+			       &r, &bad));
 	EXPECT_EQ(1, r.result);
-	ASSERT_EQ(0, px_async_join(&as));
-	EXPECT_EQ(0, as.ret);
-	EXPECT_EQ(IUC_MESSAGE_MAX, aw.transferred);
-	EXPECT_EQ(0, aw.result);
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, IUC_MESSAGE_MAX, IUC_IO_TRY, 10, 0, 0,
-				&r, &bad));
+	EXPECT_EQ(0, join_io(_metadata, &io));
+	EXPECT_EQ(IUC_MESSAGE_MAX, io.u.w.transferred);
+	EXPECT_EQ(0, io.u.w.result);
+	EXPECT_EQ(0, peer_read(&self->peer, pid, IUC_MESSAGE_MAX, IUC_IO_TRY, 10, 0, 0, &r, &bad));
 	EXPECT_EQ(IUC_MESSAGE_MAX, r.result);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, bad);
 }
 
 /*
@@ -827,45 +689,38 @@ TEST(message_64k_fits_empty)
  * interleave, also when the kernel's table of lengths grows while its
  * oldest entry is not at its start.
  */
-TEST(message_lengths_interleaved)
+TEST_F(pipe, message_lengths_stay_in_order_while_their_table_grows)
 {
-	struct iuc_open_pipe op;
-	struct iuc_pipe_write w;
-	struct iuc_pipe_read r;
-	struct px_agent ag;
-	uint64_t woff = 0, roff = 0, bad;
-	uint32_t wn = 0, rn = 0;
-	char *buf = pat_buf(8192, 11);
-	int fd = px_ctx();
 	static const struct { uint32_t write, read; } steps[] = {
 		{ 10, 8 }, { 20, 22 }, { 40, 5 }, { 3, 38 }, { 100, 100 },
 	};
+	const uint64_t id = self->msg_out.id;
+	struct iuc_pipe_write w;
+	struct iuc_pipe_read r;
+	uint64_t woff = 0, roff = 0, bad;
+	uint32_t wn = 0, rn = 0;
+	char *buf = pattern(self->buf, 8192, 11);
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_MESSAGE, &op));
-	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+	for (size_t s = 0; s < ARRAY_SIZE(steps); s++) {
 		for (uint32_t i = 0; i < steps[s].write; i++, wn++) {
 			uint32_t len = 1 + (wn * 37) % 300;
 
-			ASSERT_EQ(0, px_write(fd, op.id, buf, len, IUC_IO_BLOCK, &w));
+			ASSERT_EQ(0, iuc_pipe_write(self->fd, id, buf, len, IUC_IO_BLOCK, &w));
 			woff += len;
 		}
 		for (uint32_t i = 0; i < steps[s].read; i++, rn++) {
 			uint32_t len = 1 + (rn * 37) % 300;
 
-			ASSERT_EQ(0, px_ag_read(&ag, op.peer_id, 300, IUC_IO_TRY, 11, 0,
-						0, &r, &bad)) TH_LOG("message %u", rn);
+			ASSERT_EQ(0, peer_read(&self->peer, self->msg_out.peer_id, 300,
+					       IUC_IO_TRY, 11, 0, 0, &r, &bad))
+				TH_LOG("message %u", rn);
 			EXPECT_EQ(len, r.result) TH_LOG("message %u", rn);
-			EXPECT_EQ(PX_NO_BAD, bad);
+			EXPECT_EQ(PAT_NO_BAD, bad);
 			roff += len;
 		}
 	}
 	EXPECT_EQ(woff, roff);
-	EXPECT_EQ(px_cap(1), px_room(fd, op.id));
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(self->cap, iuc_pipe_room(self->fd, id));
 }
 
 #define WRITERS		4
@@ -881,9 +736,9 @@ struct msg_writer {
 };
 
 /* Write this writer's tagged messages; odd writers use IUC_IO_TRY. */
-static void *msg_writer_main(void *p)
+static void *msg_writer_main(void *arg)
 {
-	struct msg_writer *mw = p;
+	struct msg_writer *mw = arg;
 	char *buf = malloc(IUC_MESSAGE_MAX);
 
 	if (!buf) {
@@ -891,13 +746,13 @@ static void *msg_writer_main(void *p)
 		return NULL;
 	}
 	for (mw->seq = 0; mw->seq < PER_WRITER; mw->seq++) {
-		uint32_t len = px_msg_len(mw->n, WRITERS, mw->seq);
+		uint32_t len = msg_len(mw->n, WRITERS, mw->seq);
 		struct iuc_pipe_write w;
 
-		px_msg_fill(buf, mw->n, WRITERS, mw->seq);
+		msg_fill(buf, mw->n, WRITERS, mw->seq);
 		for (;;) {
-			mw->ret = px_write(mw->fd, mw->id, buf, len,
-					   mw->n % 2 ? IUC_IO_TRY : IUC_IO_BLOCK, &w);
+			mw->ret = iuc_pipe_write(mw->fd, mw->id, buf, len,
+						 mw->n % 2 ? IUC_IO_TRY : IUC_IO_BLOCK, &w);
 			mw->error = w.error;
 			if (mw->ret == -EAGAIN && w.error == IUC_E_WRITE_NO_ROOM) {
 				sched_yield();
@@ -922,40 +777,30 @@ static void *msg_writer_main(void *p)
  * whole, with the right length and payload, and each writer's messages
  * in order.
  */
-TEST(message_concurrent_writers)
+TEST_F(pipe, concurrent_message_writers_keep_boundaries_and_order)
 {
 	struct msg_writer mw[WRITERS];
 	pthread_t t[WRITERS];
-	struct iuc_open_pipe op;
 	struct iuc_pipe_read r;
-	struct px_reply rep;
-	struct px_agent ag;
-	struct px_msg m;
-	int fd = px_ctx();
+	struct peer_reply rep;
+	struct peer_msg m;
 
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_MESSAGE, &op));
-
-	m = px_m(PX_MSG_VERIFY, op.peer_id);
-	m.a[1] = WRITERS;
-	m.a[2] = PER_WRITER;
-	ASSERT_EQ(0, px_send(&ag, &m));
+	m = peer_msg_verify(self->msg_out.peer_id, WRITERS, PER_WRITER);
+	ASSERT_EQ(0, peer_send(&self->peer, &m));
 	for (unsigned int i = 0; i < WRITERS; i++) {
-		mw[i] = (struct msg_writer){ .fd = fd, .id = op.id, .n = i };
+		mw[i] = (struct msg_writer){ .fd = self->fd, .id = self->msg_out.id, .n = i };
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, msg_writer_main, &mw[i]));
 	}
 	for (unsigned int i = 0; i < WRITERS; i++) {
-		ASSERT_EQ(0, px_join(t[i], PX_LONG_MS));
+		ASSERT_EQ(0, thread_join(t[i], LONG_MS));
 		EXPECT_EQ(0, mw[i].ret) TH_LOG("writer %u: message %u, error 0x%x",
 					       i, mw[i].seq, mw[i].error);
 	}
 	memset(&rep, 0, sizeof(rep));
-	ASSERT_EQ(0, px_wait(&ag, &rep, PX_LONG_MS)) TH_LOG("%s", rep.why);
+	ASSERT_EQ(0, peer_wait(&self->peer, &rep, LONG_MS)) TH_LOG("%s", rep.data);
 	EXPECT_EQ(WRITERS * PER_WRITER, rep.v[0]);
-	EXPECT_EQ(-EAGAIN, px_ag_read(&ag, op.peer_id, IUC_MESSAGE_MAX, IUC_IO_TRY, 0, 0,
-				      0, &r, NULL));
-	px_stop(&ag);
+	EXPECT_EQ(-EAGAIN, peer_read(&self->peer, self->msg_out.peer_id, IUC_MESSAGE_MAX,
+				     IUC_IO_TRY, 0, 0, 0, &r, NULL));
 }
 
 /* ---- interrupted calls ---------------------------------------------------- */
@@ -980,50 +825,40 @@ static int install_usr1(void)
 	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
 }
 
+/* Interrupt the waiting call of @io with SIGUSR1: its return value. */
+static int interrupt_io(struct __test_metadata *_metadata, struct async_io *io)
+{
+	ASSERT_EQ(0, pthread_kill(io->as.thread, SIGUSR1));
+	return join_io(_metadata, io);
+}
+
 /*
  * A blocked PIPE_READ interrupted by a signal whose handler has SA_RESTART
  * is not restarted: -1/EINTR, error 0x0F, @transferred the bytes it took.
  * Nothing else is lost: the next read continues the stream.
  */
-TEST(eintr_read)
+TEST_F(pipe, interrupted_read_is_eintr_0x0f_and_keeps_what_it_took)
 {
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op;
+	const uint64_t id = self->raw_in.id, pid = self->raw_in.peer_id;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_async as;
-	struct px_agent ag;
+	struct async_io io;
 	char buf[1000];
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, install_usr1());
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 1, 1, IUC_PIPE_MODE_RAW, &op));
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 300, IUC_IO_BLOCK, 12, 0, &w));
-
-	memset(&r, 0, sizeof(r));
-	r.error = ERR_SENTINEL;
-	r.id = op.id;
-	r.buf = (uint64_t)(uintptr_t)buf;
-	r.count = sizeof(buf);
-	r.mode = IUC_IO_BLOCK;
-	ASSERT_EQ(0, px_async_start(&as, fd, IUC_IOC_PIPE_READ, &r));
-	ASSERT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_READ_PENDING,
-				   IUC_PIPE_READ_PENDING));
-	ASSERT_EQ(0, pthread_kill(as.thread, SIGUSR1));
-	ASSERT_EQ(0, px_async_join(&as));
-	EXPECT_EQ(-EINTR, as.ret);
-	EXPECT_EQ(IUC_E_INTERRUPTED, r.error);
-	EXPECT_EQ(300, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 300, 12, 0));
+	ASSERT_EQ(0, peer_write(&self->peer, pid, 300, IUC_IO_BLOCK, 12, 0, &w));
+	start_waiting(_metadata, fd, &io, id, false, buf, sizeof(buf));
+	EXPECT_EQ(-EINTR, interrupt_io(_metadata, &io));
+	EXPECT_EQ(IUC_E_INTERRUPTED, io.u.r.error);
+	EXPECT_EQ(300, io.u.r.transferred);
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, 300, 12, 0));
 	EXPECT_EQ(1, __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST));
-	EXPECT_EQ(cap, px_room(fd, op.id));
+	EXPECT_EQ(self->cap, iuc_pipe_room(fd, id));
 
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 700, IUC_IO_BLOCK, 12, 300, &w));
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 700, IUC_IO_TRY, &r));
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 700, 12, 300));
-	px_stop(&ag);
+	ASSERT_EQ(0, peer_write(&self->peer, pid, 700, IUC_IO_BLOCK, 12, 300, &w));
+	EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, 700, IUC_IO_TRY, &r));
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, 700, 12, 300));
 }
 
 /*
@@ -1031,146 +866,99 @@ TEST(eintr_read)
  * wrote before it waited, and only that reaches the reader; a message
  * write writes nothing.
  */
-TEST(eintr_write)
+TEST_F(pipe, interrupted_write_is_eintr_0x0f_and_keeps_what_it_wrote)
 {
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op, mp;
+	const uint64_t cap = self->cap, id = self->raw_out.id, mid = self->msg_out.id;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_async as;
-	struct px_agent ag;
-	char *buf = pat_buf(cap + 500, 13);
+	struct async_io io;
+	char *buf = pattern(self->buf, cap + 500, 13);
 	uint64_t bad;
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, install_usr1());
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_RAW, &op));
-
-	memset(&w, 0, sizeof(w));
-	w.error = ERR_SENTINEL;
-	w.id = op.id;
-	w.buf = (uint64_t)(uintptr_t)buf;
-	w.count = cap + 500;
-	w.mode = IUC_IO_BLOCK;
-	ASSERT_EQ(0, px_async_start(&as, fd, IUC_IOC_PIPE_WRITE, &w));
-	ASSERT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_WRITE_PENDING,
-				   IUC_PIPE_WRITE_PENDING));
-	ASSERT_EQ(0, pthread_kill(as.thread, SIGUSR1));
-	ASSERT_EQ(0, px_async_join(&as));
-	EXPECT_EQ(-EINTR, as.ret);
-	EXPECT_EQ(IUC_E_INTERRUPTED, w.error);
-	EXPECT_EQ(cap, w.transferred);
+	start_waiting(_metadata, fd, &io, id, true, buf, cap + 500);
+	EXPECT_EQ(-EINTR, interrupt_io(_metadata, &io));
+	EXPECT_EQ(IUC_E_INTERRUPTED, io.u.w.error);
+	EXPECT_EQ(cap, io.u.w.transferred);
 	EXPECT_EQ(1, __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST));
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, 0, IUC_IO_PARTIAL, 13, 0, cap, &r, &bad));
+	EXPECT_EQ(0, peer_read(&self->peer, self->raw_out.peer_id, 0, IUC_IO_PARTIAL, 13, 0, cap,
+			       &r, &bad));
 	EXPECT_EQ(cap, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(cap, px_room(fd, op.id));
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(cap, iuc_pipe_room(fd, id));
 
 	/* A message waiting for room. */
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_MESSAGE, &mp));
-	ASSERT_EQ(0, px_write(fd, mp.id, buf, 100, IUC_IO_BLOCK, &w));
-	memset(&w, 0, sizeof(w));
-	w.error = ERR_SENTINEL;
-	w.id = mp.id;
-	w.buf = (uint64_t)(uintptr_t)buf;
-	w.count = IUC_MESSAGE_MAX;
-	w.mode = IUC_IO_BLOCK;
-	ASSERT_EQ(0, px_async_start(&as, fd, IUC_IOC_PIPE_WRITE, &w));
-	ASSERT_TRUE(px_wait_status(fd, mp.id, IUC_PIPE_WRITE_PENDING,
-				   IUC_PIPE_WRITE_PENDING));
-	ASSERT_EQ(0, pthread_kill(as.thread, SIGUSR1));
-	ASSERT_EQ(0, px_async_join(&as));
-	EXPECT_EQ(-EINTR, as.ret);
-	EXPECT_EQ(IUC_E_INTERRUPTED, w.error);
-	EXPECT_EQ(0, w.transferred);
-	EXPECT_EQ(0, px_ag_read(&ag, mp.peer_id, IUC_MESSAGE_MAX, IUC_IO_BLOCK, 13, 0, 0,
-				&r, &bad));
+	ASSERT_EQ(0, iuc_pipe_write(fd, mid, buf, 100, IUC_IO_BLOCK, &w));
+	start_waiting(_metadata, fd, &io, mid, true, buf, IUC_MESSAGE_MAX);
+	EXPECT_EQ(-EINTR, interrupt_io(_metadata, &io));
+	EXPECT_EQ(IUC_E_INTERRUPTED, io.u.w.error);
+	EXPECT_EQ(0, io.u.w.transferred);
+	EXPECT_EQ(0, peer_read(&self->peer, self->msg_out.peer_id, IUC_MESSAGE_MAX, IUC_IO_BLOCK,
+			       13, 0, 0, &r, &bad));
 	EXPECT_EQ(100, r.result);
-	EXPECT_EQ(-EAGAIN, px_ag_read(&ag, mp.peer_id, IUC_MESSAGE_MAX, IUC_IO_TRY, 13, 0,
-				      0, &r, NULL));
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(-EAGAIN, peer_read(&self->peer, self->msg_out.peer_id, IUC_MESSAGE_MAX,
+				     IUC_IO_TRY, 13, 0, 0, &r, NULL));
 }
 
 /* ---- bad buffers ----------------------------------------------------------- */
 
-#define MAP_PAGES	20
-#define HOLE_PAGE	16
-
 /*
- * @MAP_PAGES pages of memory with page @HOLE_PAGE unmapped.  Returns the
- * start, or MAP_FAILED.
+ * A write (@write) or read of @count bytes at @buf on @id in @mode that
+ * must fail with EFAULT 0x03 and move nothing.
  */
-static char *map_with_hole(void)
+static void expect_efault(struct __test_metadata *_metadata, int fd, uint64_t id,
+			  bool write, char *buf, uint64_t count, uint8_t mode)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	char *p = mmap(NULL, MAP_PAGES * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iuc_pipe_write w;
+	struct iuc_pipe_read r;
+	int ret = write ? iuc_pipe_write(fd, id, buf, count, mode, &w) :
+			  iuc_pipe_read(fd, id, buf, (uint32_t)count, mode, &r);
 
-	if (p == MAP_FAILED)
-		return p;
-	memset(p, 0, MAP_PAGES * pg);
-	if (munmap(p + HOLE_PAGE * pg, pg))
-		return MAP_FAILED;
-	return p;
+	EXPECT_EQ(-EFAULT, ret) TH_LOG("%s of %llu bytes, mode %u", write ? "write" : "read",
+				       (unsigned long long)count, mode);
+	EXPECT_EQ(IUC_E_UNMAPPED, write ? w.error : r.error);
+	EXPECT_EQ(0, write ? w.transferred : r.transferred);
 }
 
 /*
  * Writing from an unmapped buffer, or one that runs into unmapped memory,
  * is EFAULT 0x03 in every mode and adds nothing to the pipe.
  */
-TEST(efault_write)
+TEST_F(pipe, write_from_unmapped_memory_is_efault_0x03_and_adds_nothing)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	char *map = map_with_hole();
-	char *hole = map + HOLE_PAGE * pg;
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op, mp;
+	const uint64_t cap = self->cap, id = self->raw_out.id, mid = self->msg_out.id;
+	char *hole = self->hole;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_agent ag;
 	uint64_t bad;
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_RAW, &op));
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_MESSAGE, &mp));
-
-	for (int mode = 0; mode <= 2; mode++) {
-		EXPECT_EQ(-EFAULT, px_write(fd, op.id, hole, 100, (uint8_t)mode, &w))
-			TH_LOG("mode %d", mode);
-		EXPECT_EQ(IUC_E_UNMAPPED, w.error);
-		EXPECT_EQ(0, w.transferred);
-		EXPECT_EQ(-EFAULT, px_write(fd, op.id, hole - 2048, 4096, (uint8_t)mode, &w))
-			TH_LOG("mode %d", mode);
-		EXPECT_EQ(IUC_E_UNMAPPED, w.error);
-		EXPECT_EQ(0, w.transferred);
-		EXPECT_EQ(cap, px_room(fd, op.id));
+	for (uint8_t mode = 0; mode <= 2; mode++) {
+		expect_efault(_metadata, fd, id, true, hole, 100, mode);
+		expect_efault(_metadata, fd, id, true, hole - 2048, 4096, mode);
+		EXPECT_EQ(cap, iuc_pipe_room(fd, id));
 		if (mode == IUC_IO_PARTIAL)
-			continue;
-		EXPECT_EQ(-EFAULT, px_write(fd, mp.id, hole - 2048, 4096, (uint8_t)mode, &w));
-		EXPECT_EQ(IUC_E_UNMAPPED, w.error);
-		EXPECT_EQ(cap, px_room(fd, mp.id));
+			continue;	/* no partial mode on message pipes */
+		expect_efault(_metadata, fd, mid, true, hole - 2048, 4096, mode);
+		EXPECT_EQ(cap, iuc_pipe_room(fd, mid));
 	}
 
 	/* Only what is written from good memory arrives. */
-	px_pat_fill(map, 100, 14, 0);
-	EXPECT_EQ(0, px_write(fd, op.id, map, 100, IUC_IO_BLOCK, &w));
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, 0, IUC_IO_PARTIAL, 14, 0, cap, &r, &bad));
+	pat_fill(hole - 100, 100, 14, 0);
+	EXPECT_EQ(0, iuc_pipe_write(fd, id, hole - 100, 100, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(0, peer_read(&self->peer, self->raw_out.peer_id, 0, IUC_IO_PARTIAL, 14, 0,
+			       cap, &r, &bad));
 	EXPECT_EQ(100, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(0, px_write(fd, mp.id, map, 100, IUC_IO_BLOCK, &w));
-	EXPECT_EQ(0, px_ag_read(&ag, mp.peer_id, 0, IUC_IO_TRY, 14, 0, cap, &r, &bad));
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(0, iuc_pipe_write(fd, mid, hole - 100, 100, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(0, peer_read(&self->peer, self->msg_out.peer_id, 0, IUC_IO_TRY, 14, 0, cap,
+			       &r, &bad));
 	EXPECT_EQ(100, r.result);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(-EAGAIN, px_ag_read(&ag, mp.peer_id, 0, IUC_IO_TRY, 14, 0, cap, &r, NULL));
-	munmap(map, MAP_PAGES * pg);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(-EAGAIN, peer_read(&self->peer, self->msg_out.peer_id, 0, IUC_IO_TRY, 14, 0,
+				     cap, &r, NULL));
 }
 
 /*
@@ -1179,208 +967,169 @@ TEST(efault_write)
  * buffer), is EFAULT 0x03 and takes nothing: the data is still pending
  * and a good buffer gets all of it.  The same for a message.
  */
-TEST(efault_read)
+TEST_F(pipe, read_into_unmapped_memory_is_efault_0x03_and_takes_nothing)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	char *map = map_with_hole();
-	char *hole = map + HOLE_PAGE * pg;
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op, mp;
+	const uint64_t cap = self->cap, id = self->raw_in.id, mid = self->msg_in.id;
+	const uint64_t pending = cap - 1000;
+	char *hole = self->hole, *buf = self->buf;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_agent ag;
-	char *buf = malloc(cap);
-	uint64_t pending, off = 0;
-	int fd = px_ctx();
+	int fd = self->fd;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 1, 1, IUC_PIPE_MODE_RAW, &op));
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 4096, IUC_IO_BLOCK, 15, 0, &w));
-
-	for (int mode = 0; mode <= 2; mode++) {
-		EXPECT_EQ(-EFAULT, px_read(fd, op.id, hole, 100, (uint8_t)mode, &r))
-			TH_LOG("mode %d", mode);
-		EXPECT_EQ(IUC_E_UNMAPPED, r.error);
-		EXPECT_EQ(0, r.transferred);
-		EXPECT_EQ(-EFAULT, px_read(fd, op.id, hole - 2048, 4096, (uint8_t)mode, &r))
-			TH_LOG("mode %d", mode);
-		EXPECT_EQ(IUC_E_UNMAPPED, r.error);
-		EXPECT_EQ(0, r.transferred);
-		EXPECT_EQ(cap - 4096, px_room(fd, op.id));
+	ASSERT_EQ(0, peer_write(&self->peer, self->raw_in.peer_id, 4096, IUC_IO_BLOCK, 15, 0,
+				&w));
+	for (uint8_t mode = 0; mode <= 2; mode++) {
+		expect_efault(_metadata, fd, id, false, hole, 100, mode);
+		expect_efault(_metadata, fd, id, false, hole - 2048, 4096, mode);
+		EXPECT_EQ(cap - 4096, iuc_pipe_room(fd, id));
 	}
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 4096, IUC_IO_TRY, &r));
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 4096, 15, off));
-	off += 4096;
+	EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, 4096, IUC_IO_TRY, &r));
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, 4096, 15, 0));
 
 	/*
 	 * Pending data from offset 4096 of the pipe's buffer around its end:
 	 * the first piece lands in good memory, the second in the hole.
 	 */
-	pending = cap - 1000;
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, pending, IUC_IO_BLOCK, 15, off, &w));
-	ASSERT_LE(cap - 4096 + 4096, (uint64_t)HOLE_PAGE * pg);
-	EXPECT_EQ(-EFAULT, px_read(fd, op.id, hole - (cap - 4096), (uint32_t)pending,
-				   IUC_IO_BLOCK, &r));
-	EXPECT_EQ(IUC_E_UNMAPPED, r.error);
-	EXPECT_EQ(cap - pending, px_room(fd, op.id));
-	EXPECT_EQ(0, px_read(fd, op.id, buf, (uint32_t)pending, IUC_IO_BLOCK, &r));
+	ASSERT_EQ(0, peer_write(&self->peer, self->raw_in.peer_id, pending, IUC_IO_BLOCK,
+				15, 4096, &w));
+	expect_efault(_metadata, fd, id, false, hole - (cap - 4096), pending, IUC_IO_BLOCK);
+	EXPECT_EQ(cap - pending, iuc_pipe_room(fd, id));
+	EXPECT_EQ(0, iuc_pipe_read(fd, id, buf, (uint32_t)pending, IUC_IO_BLOCK, &r));
 	EXPECT_EQ(pending, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, pending, 15, off));
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, pending, 15, 4096));
 
 	/* A message. */
-	ASSERT_EQ(0, open_to(fd, &ag, 1, 1, IUC_PIPE_MODE_MESSAGE, &mp));
-	ASSERT_EQ(0, px_ag_write(&ag, mp.peer_id, 3000, IUC_IO_BLOCK, 16, 0, &w));
-	EXPECT_EQ(-EFAULT, px_read(fd, mp.id, hole - 1000, 3000, IUC_IO_BLOCK, &r));
-	EXPECT_EQ(IUC_E_UNMAPPED, r.error);
-	EXPECT_EQ(-EFAULT, px_read(fd, mp.id, hole, 0, IUC_IO_TRY, &r));
-	EXPECT_EQ(IUC_E_UNMAPPED, r.error);
-	EXPECT_EQ(0, px_read(fd, mp.id, buf, 3000, IUC_IO_BLOCK, &r));
+	ASSERT_EQ(0, peer_write(&self->peer, self->msg_in.peer_id, 3000, IUC_IO_BLOCK, 16, 0,
+				&w));
+	expect_efault(_metadata, fd, mid, false, hole - 1000, 3000, IUC_IO_BLOCK);
+	expect_efault(_metadata, fd, mid, false, hole, 0, IUC_IO_TRY);
+	EXPECT_EQ(0, iuc_pipe_read(fd, mid, buf, 3000, IUC_IO_BLOCK, &r));
 	EXPECT_EQ(3000, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 3000, 16, 0));
-	free(buf);
-	munmap(map, MAP_PAGES * pg);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, 3000, 16, 0));
 }
 
 /*
- * A blocking call that faults after it moved data part of the way: EFAULT
- * 0x03 with @transferred the bytes moved, and exactly those moved.  The
- * write copies a capacity from good memory, waits for room, then reaches
- * the hole; the read takes 300 bytes into good memory, waits for more,
- * then reaches the hole and leaves the rest pending.
+ * A blocking write that faults after it moved data part of the way: EFAULT
+ * 0x03 with @transferred the bytes moved, and exactly those moved.  It
+ * copies a capacity from good memory, waits for room, then reaches the
+ * hole.
  */
-TEST(efault_part_way)
+TEST_F(pipe, write_faulting_after_a_wait_is_efault_and_keeps_what_it_wrote)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	char *map = map_with_hole();
-	char *hole = map + HOLE_PAGE * pg;
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op;
-	struct iuc_pipe_write w;
+	const uint64_t cap = self->cap, id = self->raw_out.id, pid = self->raw_out.peer_id;
+	char *good = self->hole - cap;
 	struct iuc_pipe_read r;
-	struct px_async as;
-	struct px_agent ag;
-	char *buf = malloc(cap);
+	struct async_io io;
 	uint64_t bad;
-	int fd = px_ctx();
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ((uint64_t)HOLE_PAGE * pg, cap);
-	ASSERT_EQ(0, px_start_target(&ag));
-
-	/* Write: [map, hole) is one capacity of good memory. */
-	px_pat_fill(map, cap, 17, 0);
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_RAW, &op));
-	memset(&w, 0, sizeof(w));
-	w.error = ERR_SENTINEL;
-	w.id = op.id;
-	w.buf = (uint64_t)(uintptr_t)map;
-	w.count = cap + 600;
-	w.mode = IUC_IO_BLOCK;
-	ASSERT_EQ(0, px_async_start(&as, fd, IUC_IOC_PIPE_WRITE, &w));
-	ASSERT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_WRITE_PENDING,
-				   IUC_PIPE_WRITE_PENDING));
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, 300, IUC_IO_BLOCK, 17, 0, 0, &r, &bad));
-	EXPECT_EQ(PX_NO_BAD, bad);
-	ASSERT_EQ(0, px_async_join(&as));
-	EXPECT_EQ(-EFAULT, as.ret);
-	EXPECT_EQ(IUC_E_UNMAPPED, w.error);
-	EXPECT_EQ(cap, w.transferred);
-	EXPECT_EQ(300, px_room(fd, op.id));
-	EXPECT_EQ(0, px_ag_read(&ag, op.peer_id, 0, IUC_IO_PARTIAL, 17, 300, cap, &r, &bad));
+	pat_fill(good, cap, 17, 0);
+	start_waiting(_metadata, self->fd, &io, id, true, good, cap + 600);
+	EXPECT_EQ(0, peer_read(&self->peer, pid, 300, IUC_IO_BLOCK, 17, 0, 0, &r, &bad));
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(-EFAULT, join_io(_metadata, &io));
+	EXPECT_EQ(IUC_E_UNMAPPED, io.u.w.error);
+	EXPECT_EQ(cap, io.u.w.transferred);
+	EXPECT_EQ(300, iuc_pipe_room(self->fd, id));
+	EXPECT_EQ(0, peer_read(&self->peer, pid, 0, IUC_IO_PARTIAL, 17, 300, cap, &r, &bad));
 	EXPECT_EQ(cap - 300, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, bad);
-	EXPECT_EQ(cap, px_room(fd, op.id));
-
-	/* Read: 300 bytes of good memory before the hole. */
-	ASSERT_EQ(0, open_to(fd, &ag, 1, 1, IUC_PIPE_MODE_RAW, &op));
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 300, IUC_IO_BLOCK, 18, 0, &w));
-	memset(&r, 0, sizeof(r));
-	r.error = ERR_SENTINEL;
-	r.id = op.id;
-	r.buf = (uint64_t)(uintptr_t)(hole - 300);
-	r.count = 600;
-	r.mode = IUC_IO_BLOCK;
-	ASSERT_EQ(0, px_async_start(&as, fd, IUC_IOC_PIPE_READ, &r));
-	ASSERT_TRUE(px_wait_status(fd, op.id, IUC_PIPE_READ_PENDING,
-				   IUC_PIPE_READ_PENDING));
-	ASSERT_EQ(0, px_ag_write(&ag, op.peer_id, 300, IUC_IO_BLOCK, 18, 300, &w));
-	ASSERT_EQ(0, px_async_join(&as));
-	EXPECT_EQ(-EFAULT, as.ret);
-	EXPECT_EQ(IUC_E_UNMAPPED, r.error);
-	EXPECT_EQ(300, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(hole - 300, 300, 18, 0));
-	EXPECT_EQ(cap - 300, px_room(fd, op.id));
-	EXPECT_EQ(0, px_read(fd, op.id, buf, 0, IUC_IO_TRY, &r));
-	EXPECT_EQ(300, r.transferred);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, 300, 18, 300));
-	free(buf);
-	munmap(map, MAP_PAGES * pg);
-	px_stop(&ag);
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(cap, iuc_pipe_room(self->fd, id));
 }
 
 /*
- * Blocking calls for more than the capacity move it in pieces: a write of
- * 3.5 capacities while the agent reads, a read of 3.5 capacities while
- * the agent writes, each in one call.
+ * The same for a blocking read: it takes 300 bytes into good memory,
+ * waits for more, then reaches the hole and leaves the rest pending.
  */
-TEST(block_larger_than_capacity)
+TEST_F(pipe, read_faulting_after_a_wait_is_efault_and_keeps_what_it_took)
 {
-	const uint64_t cap = px_cap(1), total = cap * 7 / 2;
-	struct iuc_open_pipe op;
+	const uint64_t id = self->raw_in.id, pid = self->raw_in.peer_id;
+	char *good = self->hole - 300;
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
-	struct px_reply rep;
-	struct px_agent ag;
-	struct px_msg m;
-	char *buf = pat_buf(total, 19);
-	int fd = px_ctx();
+	struct async_io io;
 
-	ASSERT_LE(0, fd);
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, px_start_target(&ag));
+	ASSERT_EQ(0, peer_write(&self->peer, pid, 300, IUC_IO_BLOCK, 18, 0, &w));
+	start_waiting(_metadata, self->fd, &io, id, false, good, 600);
+	ASSERT_EQ(0, peer_write(&self->peer, pid, 300, IUC_IO_BLOCK, 18, 300, &w));
+	EXPECT_EQ(-EFAULT, join_io(_metadata, &io));
+	EXPECT_EQ(IUC_E_UNMAPPED, io.u.r.error);
+	EXPECT_EQ(300, io.u.r.transferred);
+	EXPECT_EQ(PAT_NO_BAD, pat_check(good, 300, 18, 0));
+	EXPECT_EQ(self->cap - 300, iuc_pipe_room(self->fd, id));
+	EXPECT_EQ(0, iuc_pipe_read(self->fd, id, self->buf, 0, IUC_IO_TRY, &r));
+	EXPECT_EQ(300, r.transferred);
+	EXPECT_EQ(PAT_NO_BAD, pat_check(self->buf, 300, 18, 300));
+}
 
-	ASSERT_EQ(0, open_to(fd, &ag, 0, 1, IUC_PIPE_MODE_RAW, &op));
-	m = px_m(PX_STREAM_READ, op.peer_id);
-	px_stream_init(&m.st, total, 19, cap, IUC_IO_BLOCK, 1000, 30000);
-	ASSERT_EQ(0, px_send(&ag, &m));
-	EXPECT_EQ(0, px_write(fd, op.id, buf, total, IUC_IO_BLOCK, &w));
+/* ---- calls larger than the pipe --------------------------------------------- */
+
+#define LARGE_CHUNK_MIN	1000
+#define LARGE_CHUNK_MAX	30000
+
+/*
+ * A blocking write of 3.5 capacities, in one call, while the target
+ * reads: it moves the capacity in pieces, its result the room left.
+ */
+TEST_F(pipe, blocking_write_larger_than_the_pipe_moves_it_in_pieces)
+{
+	const uint64_t cap = self->cap, total = cap * 7 / 2;
+	struct iuc_pipe_write w;
+	struct peer_reply rep;
+	struct peer_msg m;
+	struct stream st;
+	char *buf = pattern(self->buf, total, 19);
+
+	stream_init(&st, total, 19, cap, IUC_IO_BLOCK, LARGE_CHUNK_MIN, LARGE_CHUNK_MAX);
+	m = peer_msg_stream(PEER_STREAM_READ, self->raw_out.peer_id, &st);
+	ASSERT_EQ(0, peer_send(&self->peer, &m));
+	EXPECT_EQ(0, iuc_pipe_write(self->fd, self->raw_out.id, buf, total, IUC_IO_BLOCK, &w));
 	EXPECT_EQ(IUC_E_NONE, w.error);
 	EXPECT_EQ(total, w.transferred);
 	EXPECT_GE(cap, w.result);
 	memset(&rep, 0, sizeof(rep));
-	EXPECT_EQ(0, px_wait(&ag, &rep, PX_LONG_MS)) TH_LOG("%s", rep.st.why);
+	EXPECT_EQ(0, peer_wait(&self->peer, &rep, LONG_MS)) TH_LOG("%s", rep.st.why);
 	EXPECT_EQ(total, rep.st.done);
+}
 
-	ASSERT_EQ(0, open_to(fd, &ag, 1, 1, IUC_PIPE_MODE_RAW, &op));
-	m = px_m(PX_STREAM_WRITE, op.peer_id);
-	px_stream_init(&m.st, total, 20, cap, IUC_IO_BLOCK, 1000, 30000);
-	ASSERT_EQ(0, px_send(&ag, &m));
-	memset(buf, 0, total);
-	EXPECT_EQ(0, px_read(fd, op.id, buf, (uint32_t)total, IUC_IO_BLOCK, &r));
+/*
+ * A blocking read of 3.5 capacities, in one call, while the target
+ * writes: it gets them all, in order, result 0.
+ */
+TEST_F(pipe, blocking_read_larger_than_the_pipe_gets_it_in_pieces)
+{
+	const uint64_t cap = self->cap, total = cap * 7 / 2;
+	struct iuc_pipe_read r;
+	struct peer_reply rep;
+	struct peer_msg m;
+	struct stream st;
+	char *buf = memset(self->buf, 0, total);
+
+	stream_init(&st, total, 20, cap, IUC_IO_BLOCK, LARGE_CHUNK_MIN, LARGE_CHUNK_MAX);
+	m = peer_msg_stream(PEER_STREAM_WRITE, self->raw_in.peer_id, &st);
+	ASSERT_EQ(0, peer_send(&self->peer, &m));
+	EXPECT_EQ(0, iuc_pipe_read(self->fd, self->raw_in.id, buf, (uint32_t)total,
+				   IUC_IO_BLOCK, &r));
 	EXPECT_EQ(IUC_E_NONE, r.error);
 	EXPECT_EQ(total, r.transferred);
 	EXPECT_EQ(0, r.result);
-	EXPECT_EQ(PX_NO_BAD, px_pat_check(buf, total, 20, 0));
+	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, total, 20, 0));
 	memset(&rep, 0, sizeof(rep));
-	EXPECT_EQ(0, px_wait(&ag, &rep, PX_LONG_MS)) TH_LOG("%s", rep.st.why);
-	free(buf);
-	px_stop(&ag);
+	EXPECT_EQ(0, peer_wait(&self->peer, &rep, LONG_MS)) TH_LOG("%s", rep.st.why);
+	EXPECT_EQ(total, rep.st.done);
 }
 
 /* ---- 64 MiB streams -------------------------------------------------------- */
 
 #define STREAM_BYTES	(64ull << 20)
 
+/* The test process and a ready target peer that writes to it through a raw 64 KiB pipe. */
 FIXTURE(stream) {
 	int fd;
+	struct peer peer;
+	struct iuc_open_pipe in;
 };
 
+/* The target writes in one mode, the test reads in one. */
 FIXTURE_VARIANT(stream) {
 	uint8_t wmode, rmode;
 };
@@ -1400,63 +1149,54 @@ STREAM_VARIANT(wpartial, rpartial, IUC_IO_PARTIAL, IUC_IO_PARTIAL);
 
 FIXTURE_SETUP(stream)
 {
-	self->fd = px_ctx();
-	ASSERT_LE(0, self->fd);
+	target_setup(_metadata, &self->fd, &self->peer);
+	ASSERT_EQ(0, open_to(self->fd, &self->peer, IUC_PIPE_TYPE_CALLER_RECEIVES, 1,
+			     IUC_PIPE_MODE_RAW, &self->in));
 }
 
 FIXTURE_TEARDOWN(stream)
 {
-	close(self->fd);
+	target_teardown(_metadata, self->fd, &self->peer);
 }
 
 /*
- * 64 MiB from an agent to the test process through a 64 KiB pipe, with
+ * 64 MiB from the target to the test process through a 64 KiB pipe, with
  * chunk sizes that never match the capacity (writes of 1..40000 bytes,
  * reads of 1..24000, every 8th read with count 0).  Every byte is checked
  * at its offset, and the writer's checksum of what it sent equals the
  * reader's of what it got.  (A try write of w and a try read of r bytes
  * cannot both fail for lack of room/data when w + r <= capacity.)
  */
-TEST_F_TIMEOUT(stream, transfer_64mib, 600)
+TEST_F_TIMEOUT(stream, arrives_whole_in_order_with_the_senders_checksum, 600)
 {
-	const uint64_t cap = px_cap(1);
-	struct iuc_open_pipe op;
-	struct px_stream rd;
-	struct px_reply rep;
-	struct px_agent ag;
-	struct px_msg m;
+	const uint64_t cap = iuc_pipe_cap(1);
+	struct peer_reply rep;
+	struct peer_msg m;
+	struct stream wr, rd;
 	uint64_t seed = 0x5EED0000u + variant->wmode * 3 + variant->rmode;
-	int fd = self->fd;
 
-	ASSERT_EQ(0, px_start_target(&ag));
-	ASSERT_EQ(0, open_to(fd, &ag, 1, 1, IUC_PIPE_MODE_RAW, &op));
+	stream_init(&wr, STREAM_BYTES, seed, cap, variant->wmode, 1, 40000);
+	m = peer_msg_stream(PEER_STREAM_WRITE, self->in.peer_id, &wr);
+	ASSERT_EQ(0, peer_send(&self->peer, &m));
 
-	m = px_m(PX_STREAM_WRITE, op.peer_id);
-	px_stream_init(&m.st, STREAM_BYTES, seed, cap, variant->wmode, 1, 40000);
-	ASSERT_EQ(0, px_send(&ag, &m));
-
-	px_stream_init(&rd, STREAM_BYTES, seed, cap, variant->rmode, 1, 24000);
+	stream_init(&rd, STREAM_BYTES, seed, cap, variant->rmode, 1, 24000);
 	rd.zero_every = 8;
-	EXPECT_EQ(0, px_stream_read(fd, op.id, &rd))
+	ASSERT_EQ(0, stream_read(self->fd, self->in.id, &rd))
 		TH_LOG("reader: %s, error 0x%x, wrong byte at %llu", rd.why, rd.error,
 		       (unsigned long long)rd.bad);
-	if (rd.ret)
-		px_stop(&ag);	/* the writer may wait forever */
-	ASSERT_EQ(0, rd.ret);
 	memset(&rep, 0, sizeof(rep));
-	ASSERT_EQ(0, px_wait(&ag, &rep, PX_LONG_MS)) TH_LOG("writer: %s, error 0x%x",
-							    rep.st.why, rep.st.error);
+	ASSERT_EQ(0, peer_wait(&self->peer, &rep, LONG_MS))
+		TH_LOG("writer: %s, error 0x%x", rep.st.why, rep.st.error);
 	EXPECT_EQ(STREAM_BYTES, rep.st.done);
 	EXPECT_EQ(STREAM_BYTES, rd.done);
-	EXPECT_EQ(PX_NO_BAD, rd.bad);
+	EXPECT_EQ(PAT_NO_BAD, rd.bad);
 	EXPECT_EQ(rep.st.sum.a, rd.sum.a);
 	EXPECT_EQ(rep.st.sum.b, rd.sum.b);
-	EXPECT_EQ(cap, px_room(fd, op.id));
+	EXPECT_EQ(cap, iuc_pipe_room(self->fd, self->in.id));
 	TH_LOG("%llu writes (%llu retries, %llu locked), %llu reads (%llu retries, %llu locked)",
 	       (unsigned long long)rep.st.calls, (unsigned long long)rep.st.retries,
 	       (unsigned long long)rep.st.locked, (unsigned long long)rd.calls,
 	       (unsigned long long)rd.retries, (unsigned long long)rd.locked);
-	px_stop(&ag);
 }
 
 TEST_HARNESS_MAIN
