@@ -15,13 +15,10 @@
  * Nothing waits for time: every signal is queued by the time the call
  * that raised it returns, and states are read from /proc.
  */
-#include <pthread.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include "kselftest_harness.h"
-#include "iuc_test_util.h"
-#include "iuc_race_util.h"
+#include "iuc_test.h"
 
 /* A uid no other process of the test system runs as. */
 #define LIMITED_UID	43210
@@ -71,7 +68,7 @@ static void *take_in_thread(void *arg)
 }
 
 /*
- * The main thread blocks SIGRTMIN; an agent opens a pipe to us, which
+ * The main thread blocks SIGRTMIN; a peer opens a pipe to us, which
  * queues the signal before OPEN_PIPE returns.  A second thread takes it
  * at once, with sigtimedwait() and then from a nonblocking signalfd; the
  * main thread has nothing of it pending for itself.  (Sent to the main
@@ -83,22 +80,22 @@ TEST(rt_signal_taken_by_any_thread)
 	struct iuc_open_pipe op;
 	struct race_thread th;
 	struct taker t = { .sig = sig, .sfd = -1 };
-	struct agent ag;
+	struct peer opener;
 	sigset_t set;
 	int fd;
 
 	ASSERT_EQ(0, block_rt_signals());
 	fd = open_ready_receiver(sig);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ag_start_opener(&ag));
+	ASSERT_EQ(0, peer_start_opener(&opener));
 
 	op = iuc_pipe_args(getpid(), 1);
-	ASSERT_EQ(0, ag_open_pipe(&ag, &op));
+	ASSERT_EQ(0, peer_open_pipe(&opener, &op));
 	ASSERT_EQ(0, race_thread_start(&th, take_in_thread, &t));
 	race_thread_join(&th);
 	ASSERT_EQ(sig, t.ret);
 	EXPECT_IUC_RT(t.si.si_signo, t.si.si_code, t.si.si_errno, t.si.si_pid,
-		      sig, IUC_SIG_RECV_PIPE, ag.pid);
+		      sig, IUC_SIG_RECV_PIPE, opener.pid);
 	EXPECT_EQ(getuid(), t.si.si_uid);
 	EXPECT_FALSE(rt_pending(sig));
 
@@ -106,16 +103,16 @@ TEST(rt_signal_taken_by_any_thread)
 	sigaddset(&set, sig);
 	t.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	ASSERT_LE(0, t.sfd);
-	ASSERT_EQ(0, ag_close_pipe(&ag, op.id, NULL));
+	ASSERT_EQ(0, peer_close_pipe(&opener, op.id, NULL));
 	ASSERT_EQ(0, race_thread_start(&th, take_in_thread, &t));
 	race_thread_join(&th);
 	ASSERT_EQ(sig, t.ret);
 	EXPECT_IUC_RT((int)t.ssi.ssi_signo, t.ssi.ssi_code, t.ssi.ssi_errno,
-		      (pid_t)t.ssi.ssi_pid, sig, IUC_SIG_PIPE_CLOSED, ag.pid);
+		      (pid_t)t.ssi.ssi_pid, sig, IUC_SIG_PIPE_CLOSED, opener.pid);
 	EXPECT_EQ(getuid(), t.ssi.ssi_uid);
 	EXPECT_FALSE(rt_pending(sig));
 	close(t.sfd);
-	EXPECT_EQ(0, ag_stop(&ag));
+	EXPECT_EQ(0, peer_stop(&opener));
 	close(fd);
 }
 
@@ -243,84 +240,94 @@ TEST(main_thread_exit_keeps_process_reachable)
 /* ---- RLIMIT_SIGPENDING ----------------------------------------------------- */
 
 /*
- * An agent running as LIMITED_UID with RLIMIT_SIGPENDING @limit (pending
- * signals count per user), handling RECV_PIPE with SIGRTMIN and
- * PIPE_CLOSED with SIGRTMIN + 1; READY if @ready.
+ * A receiver peer running as LIMITED_UID (pending signals count per user),
+ * handling RECV_PIPE with SIGRTMIN and PIPE_CLOSED with SIGRTMIN + 1, not
+ * READY; each test sets its RLIMIT_SIGPENDING.  The test process opens the
+ * pipes, from a context of its own.
  */
-static int start_limited(struct agent *ag, rlim_t limit, bool ready)
+FIXTURE(limited_receiver) {
+	struct peer rcv;
+	int fd;
+};
+
+FIXTURE_SETUP(limited_receiver)
+{
+	self->fd = iuc_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, peer_start(&self->rcv, NULL));
+	ASSERT_EQ(0, peer_setuid(&self->rcv, LIMITED_UID));
+	ASSERT_EQ(0, peer_open_dev(&self->rcv));
+	ASSERT_EQ(0, peer_handle(&self->rcv, IUC_SIG_RECV_PIPE, (uint32_t)SIGRTMIN, NULL));
+	ASSERT_EQ(0, peer_handle(&self->rcv, IUC_SIG_PIPE_CLOSED, (uint32_t)SIGRTMIN + 1, NULL));
+}
+
+FIXTURE_TEARDOWN(limited_receiver)
+{
+	EXPECT_EQ(0, peer_stop(&self->rcv));
+	close(self->fd);
+}
+
+/* RLIMIT_SIGPENDING @limit (soft and hard) for the receiver. */
+static int limit_sigpending(struct peer *rcv, rlim_t limit)
 {
 	struct rlimit rl = { limit, limit };
-	int ret = agent_start(ag, NULL);
 
-	if (!ret)
-		ret = ag_setuid(ag, LIMITED_UID);
-	if (!ret && prlimit(ag->pid, RLIMIT_SIGPENDING, &rl, NULL))
-		ret = -errno;
-	if (!ret)
-		ret = ag_open_dev(ag);
-	if (!ret)
-		ret = ag_handle(ag, IUC_SIG_RECV_PIPE, (uint32_t)SIGRTMIN, NULL);
-	if (!ret)
-		ret = ag_handle(ag, IUC_SIG_PIPE_CLOSED, (uint32_t)SIGRTMIN + 1, NULL);
-	if (!ret && ready)
-		ret = ag_ready(ag, NULL);
-	return ret;
+	return prlimit(rcv->pid, RLIMIT_SIGPENDING, &rl, NULL) ? -errno : 0;
+}
+
+/* OPEN_PIPE from the test process to the receiver, with @command. */
+static int open_to(int fd, struct peer *rcv, uint16_t command,
+		   struct iuc_open_pipe *op)
+{
+	*op = iuc_pipe_args(rcv->pid, command);
+	return iuc_open_pipe(fd, op);
 }
 
 /*
  * RLIMIT_SIGPENDING 2: two RECV_PIPE signals fill it.  A third OPEN_PIPE
  * fails with EAGAIN / IUC_E_QUEUE_FULL and opens nothing; closing a pipe
  * (which cannot be refused) queues PIPE_CLOSED with IUC_SIGNAL_RT_NOT_SENT.
- * Once the agent took one signal, OPEN_PIPE works again.
+ * Once the receiver took one signal, OPEN_PIPE works again.
  */
-TEST(sigpending_overflow_is_visible)
+TEST_F(limited_receiver, sigpending_overflow_is_visible)
 {
 	struct iuc_open_pipe op[4];
 	struct iuc_signal s;
 	struct rt_info ri;
-	struct agent ag;
-	int fd = iuc_open();
 
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, start_limited(&ag, 2, true));
-
+	ASSERT_EQ(0, limit_sigpending(&self->rcv, 2));
+	ASSERT_EQ(0, peer_ready(&self->rcv, NULL));
 	for (int i = 0; i < 2; i++) {
-		op[i] = iuc_pipe_args(ag.pid, (uint16_t)(i + 1));
-		ASSERT_EQ(0, iuc_open_pipe(fd, &op[i]));
+		ASSERT_EQ(0, open_to(self->fd, &self->rcv, (uint16_t)(i + 1), &op[i]));
 	}
-	op[2] = iuc_pipe_args(ag.pid, 3);
-	EXPECT_EQ(-EAGAIN, iuc_open_pipe(fd, &op[2]));
+	EXPECT_EQ(-EAGAIN, open_to(self->fd, &self->rcv, 3, &op[2]));
 	EXPECT_EQ(IUC_E_QUEUE_FULL, op[2].error);
-	EXPECT_NE(0, iuc_close_pipe(fd, op[2].id, NULL));	/* not opened */
+	EXPECT_NE(0, iuc_close_pipe(self->fd, op[2].id, NULL));	/* not opened */
 
-	ASSERT_EQ(0, iuc_close_pipe(fd, op[0].id, NULL));
+	ASSERT_EQ(0, iuc_close_pipe(self->fd, op[0].id, NULL));
 
 	/* Two RECV_PIPE with their signals, then the flagged PIPE_CLOSED. */
 	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, ag_read_sig(&ag, &s, 0));
+		ASSERT_EQ(0, peer_read_sig(&self->rcv, &s, 0));
 		EXPECT_EQ(IUC_SIG_RECV_PIPE, s.code);
 		EXPECT_EQ(i + 1, s.data.recv_pipe.command);
 		EXPECT_EQ(0, s.flags);
 	}
-	ASSERT_EQ(0, ag_read_sig(&ag, &s, 0));
+	ASSERT_EQ(0, peer_read_sig(&self->rcv, &s, 0));
 	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
 	EXPECT_EQ(IUC_SIGNAL_RT_NOT_SENT, s.flags);
 	EXPECT_TRUE(sig_reserved_zero(&s));
-	EXPECT_EQ(-ETIMEDOUT, ag_read_sig(&ag, &s, 0));
+	EXPECT_EQ(-ETIMEDOUT, peer_read_sig(&self->rcv, &s, 0));
 
 	/* One signal taken: room for one more. */
-	ASSERT_EQ(0, ag_wait_rt(&ag, SIGRTMIN, &ri, TIMEOUT_MS));
+	ASSERT_EQ(0, peer_wait_rt(&self->rcv, SIGRTMIN, &ri, TIMEOUT_MS));
 	EXPECT_EQ(IUC_SIG_RECV_PIPE, ri.iuc_code);
-	op[3] = iuc_pipe_args(ag.pid, 4);
-	ASSERT_EQ(0, iuc_open_pipe(fd, &op[3]));
-	ASSERT_EQ(0, ag_read_sig(&ag, &s, 0));
+	ASSERT_EQ(0, open_to(self->fd, &self->rcv, 4, &op[3]));
+	ASSERT_EQ(0, peer_read_sig(&self->rcv, &s, 0));
 	EXPECT_EQ(4, s.data.recv_pipe.command);
 	EXPECT_EQ(0, s.flags);
-	EXPECT_EQ(-EAGAIN, iuc_open_pipe(fd, &op[2]));
+	EXPECT_EQ(-EAGAIN, open_to(self->fd, &self->rcv, 3, &op[2]));
 	EXPECT_EQ(IUC_E_QUEUE_FULL, op[2].error);
-
-	EXPECT_EQ(0, ag_stop(&ag));
-	close(fd);
 }
 
 /*
@@ -328,27 +335,21 @@ TEST(sigpending_overflow_is_visible)
  * refuse them; the first one's signal is sent, the other two are readable
  * with IUC_SIGNAL_RT_NOT_SENT.
  */
-TEST(sigpending_overflow_at_ready)
+TEST_F(limited_receiver, sigpending_overflow_at_ready)
 {
 	struct iuc_open_pipe op;
 	struct iuc_signal s;
-	struct agent ag;
-	int fd = iuc_open();
 
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, start_limited(&ag, 1, false));
+	ASSERT_EQ(0, limit_sigpending(&self->rcv, 1));
 	for (int i = 0; i < 3; i++) {
-		op = iuc_pipe_args(ag.pid, (uint16_t)(i + 1));
-		ASSERT_EQ(0, iuc_open_pipe(fd, &op));
+		ASSERT_EQ(0, open_to(self->fd, &self->rcv, (uint16_t)(i + 1), &op));
 	}
-	ASSERT_EQ(0, ag_ready(&ag, NULL));
+	ASSERT_EQ(0, peer_ready(&self->rcv, NULL));
 	for (int i = 0; i < 3; i++) {
-		ASSERT_EQ(0, ag_read_sig(&ag, &s, 0));
+		ASSERT_EQ(0, peer_read_sig(&self->rcv, &s, 0));
 		EXPECT_EQ(i + 1, s.data.recv_pipe.command);
 		EXPECT_EQ(i ? IUC_SIGNAL_RT_NOT_SENT : 0, s.flags);
 	}
-	EXPECT_EQ(0, ag_stop(&ag));
-	close(fd);
 }
 
 TEST_HARNESS_MAIN
