@@ -4,15 +4,10 @@
  * kernel's tracing tools: enable events/iuc/ in tracefs, make calls, and
  * find one event per call with the right fields in the trace buffer.
  */
-#include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "iuc_test_util.h"
+#include "iuc_test.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define TRACE_BUF	(1 << 20)
@@ -45,6 +40,22 @@ static ssize_t read_trace(char *buf, size_t size)
 	return done;
 }
 
+/* Stop tracing and read what the calls left in the buffer: its length or -errno. */
+static ssize_t stop_and_read(char *buf)
+{
+	int ret = write_str(TRACEFS "/tracing_on", "0");
+
+	return ret ? ret : read_trace(buf, TRACE_BUF);
+}
+
+/* The trace buffer @buf holds the text that @fmt formats. */
+#define EXPECT_TRACED(buf, fmt, ...) do {					\
+	char line_[256];							\
+									\
+	snprintf(line_, sizeof(line_), fmt, __VA_ARGS__);			\
+	EXPECT_NE(NULL, strstr((buf), line_)) TH_LOG("missing: %s\n%s", line_, (buf)); \
+} while (0)
+
 FIXTURE(trace) {
 	char *buf;
 };
@@ -71,71 +82,51 @@ FIXTURE_TEARDOWN(trace)
 	free(self->buf);
 }
 
+/* One event per call of a notified pipe's life, with its fields. */
 TEST_F(trace, pipe_calls_and_signals)
 {
-	struct iuc_handle_signal h = { .code = IUC_SIG_RECV_PIPE };
-	struct iuc_open_pipe op = { 0 };
-	struct iuc_pipe_write w = { 0 };
-	struct iuc_close_pipe c = { 0 };
-	struct iuc_ready r = { 0 };
-	char line[256], data[100] = { 0 };
+	struct iuc_open_pipe op = iuc_pipe_args(getpid(), 0);
+	struct iuc_pipe_write w;
+	char data[100] = { 0 };
 	int fd = iuc_open();
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, iuc_ioctl(fd, IUC_IOC_HANDLE_SIGNAL, &h));
-	ASSERT_EQ(0, iuc_ioctl(fd, IUC_IOC_READY, &r));
-
-	op.target_pid = getpid();
+	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_RECV_PIPE, 0, NULL));
+	ASSERT_EQ(0, iuc_ready(fd, NULL));
 	op.multiplier = 2;
-	op.notify = IUC_NOTIFY;
-	ASSERT_EQ(0, iuc_ioctl(fd, IUC_IOC_OPEN_PIPE, &op));
-	w.id = op.id;
-	w.count = sizeof(data);
-	w.buf = (uintptr_t)data;
-	ASSERT_EQ(0, iuc_ioctl(fd, IUC_IOC_PIPE_WRITE, &w));
-	c.id = op.id;
-	ASSERT_EQ(0, iuc_ioctl(fd, IUC_IOC_CLOSE_PIPE, &c));
-	ASSERT_EQ(0, write_str(TRACEFS "/tracing_on", "0"));
+	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
+	ASSERT_EQ(0, iuc_pipe_write(fd, op.id, data, sizeof(data), IUC_IO_BLOCK, &w));
+	ASSERT_EQ(0, iuc_close_pipe(fd, op.id, NULL));
 
-	ASSERT_LT(0, read_trace(self->buf, TRACE_BUF));
-	snprintf(line, sizeof(line), "iuc_pipe_open: pid=%d target=%d id=%llu peer_id=%llu capacity=131072 mode=0",
-		 getpid(), getpid(), (unsigned long long)op.id,
-		 (unsigned long long)op.peer_id);
-	EXPECT_NE(NULL, strstr(self->buf, line)) TH_LOG("missing: %s\n%s", line, self->buf);
-	snprintf(line, sizeof(line), "iuc_signal_queue: pid=%d code=0x20 object=%llu ready=1",
-		 getpid(), (unsigned long long)op.peer_id);
-	EXPECT_NE(NULL, strstr(self->buf, line)) TH_LOG("missing: %s", line);
-	snprintf(line, sizeof(line), "iuc_pipe_write: id=%llu count=100 mode=0 transferred=100 ret=0",
-		 (unsigned long long)op.id);
-	EXPECT_NE(NULL, strstr(self->buf, line)) TH_LOG("missing: %s", line);
-	snprintf(line, sizeof(line), "iuc_pipe_close: pid=%d id=%llu type=0",
-		 getpid(), (unsigned long long)op.id);
-	EXPECT_NE(NULL, strstr(self->buf, line)) TH_LOG("missing: %s", line);
+	ASSERT_LT(0, stop_and_read(self->buf));
+	EXPECT_TRACED(self->buf, "iuc_pipe_open: pid=%d target=%d id=%llu peer_id=%llu capacity=131072 mode=0",
+		      getpid(), getpid(), (unsigned long long)op.id,
+		      (unsigned long long)op.peer_id);
+	EXPECT_TRACED(self->buf, "iuc_signal_queue: pid=%d code=0x20 object=%llu ready=1",
+		      getpid(), (unsigned long long)op.peer_id);
+	EXPECT_TRACED(self->buf, "iuc_pipe_write: id=%llu count=100 mode=0 transferred=100 ret=0",
+		      (unsigned long long)op.id);
+	EXPECT_TRACED(self->buf, "iuc_pipe_close: pid=%d id=%llu type=0",
+		      getpid(), (unsigned long long)op.id);
 	close(fd);
 }
 
 /* A failing call is traced with its errno and what it moved. */
 TEST_F(trace, failed_read)
 {
-	struct iuc_open_pipe op = { 0 };
-	struct iuc_pipe_read rd = { 0 };
-	char line[128], buf[16];
+	struct iuc_open_pipe op = iuc_pipe_args(getpid(), 0);
+	struct iuc_pipe_read rd;
+	char buf[16];
 	int fd = iuc_open();
 
 	ASSERT_LE(0, fd);
-	op.target_pid = getpid();
 	op.notify = IUC_NOTIFY_SKIP;
-	ASSERT_EQ(0, iuc_ioctl(fd, IUC_IOC_OPEN_PIPE, &op));
-	rd.id = op.peer_id;		/* the RC: the target is this process */
-	rd.buf = (uintptr_t)buf;
-	rd.count = sizeof(buf);
-	rd.mode = IUC_IO_TRY;
-	ASSERT_EQ(-EAGAIN, iuc_ioctl(fd, IUC_IOC_PIPE_READ, &rd));
-	ASSERT_EQ(0, write_str(TRACEFS "/tracing_on", "0"));
-	ASSERT_LT(0, read_trace(self->buf, TRACE_BUF));
-	snprintf(line, sizeof(line), "iuc_pipe_read: id=%llu count=16 mode=1 transferred=0 ret=%d",
-		 (unsigned long long)op.peer_id, -EAGAIN);
-	EXPECT_NE(NULL, strstr(self->buf, line)) TH_LOG("missing: %s\n%s", line, self->buf);
+	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
+	/* The RC: the target is this process. */
+	ASSERT_EQ(-EAGAIN, iuc_pipe_read(fd, op.peer_id, buf, sizeof(buf), IUC_IO_TRY, &rd));
+	ASSERT_LT(0, stop_and_read(self->buf));
+	EXPECT_TRACED(self->buf, "iuc_pipe_read: id=%llu count=16 mode=1 transferred=0 ret=%d",
+		      (unsigned long long)op.peer_id, -EAGAIN);
 	close(fd);
 }
 
