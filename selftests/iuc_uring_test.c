@@ -6,12 +6,9 @@
  * A blocking PIPE_READ waits in io_uring instead of in a thread of ours.
  */
 #include <liburing.h>
-#include <poll.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "iuc_test_util.h"
+#include "iuc_test.h"
 
 /* Queue one IUC call on @ring: 0, or -EBUSY when the ring is full. */
 static int prep_iuc_cmd(struct io_uring *ring, int fd, unsigned int cmd,
@@ -52,16 +49,16 @@ FIXTURE(uring) {
 	__u64 sc, rc;
 };
 
+/* A context and a pipe of the test process to itself: both ends here. */
 FIXTURE_SETUP(uring)
 {
-	struct iuc_open_pipe op = { 0 };
+	struct iuc_open_pipe op = iuc_pipe_args(getpid(), 0);
 
 	self->fd = iuc_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, io_uring_queue_init(8, &self->ring, 0));
-	op.target_pid = getpid();	/* both ends here */
 	op.notify = IUC_NOTIFY_SKIP;
-	ASSERT_EQ(0, iuc_ioctl(self->fd, IUC_IOC_OPEN_PIPE, &op));
+	ASSERT_EQ(0, iuc_open_pipe(self->fd, &op));
 	self->sc = op.id;
 	self->rc = op.peer_id;
 }
@@ -72,12 +69,15 @@ FIXTURE_TEARDOWN(uring)
 	close(self->fd);
 }
 
-/* A blocking read completes when a write brings the data. */
+/*
+ * A blocking read waits in io_uring's worker, not in a thread of ours,
+ * and completes when a write brings the data.
+ */
 TEST_F(uring, blocking_read_completes_on_write)
 {
 	struct iuc_pipe_read rd = { 0 };
-	struct iuc_pipe_write wr = { 0 };
-	struct iuc_pipe_info info = { 0 };
+	struct iuc_pipe_write wr;
+	struct io_uring_cqe *cqe;
 	char buf[8] = { 0 };
 	__u64 ud;
 	int res;
@@ -89,20 +89,17 @@ TEST_F(uring, blocking_read_completes_on_write)
 	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd, IUC_IOC_PIPE_READ, &rd, 1));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 
-	/* The read is pending in the kernel: PIPE_INFO shows a waiting reader. */
-	info.id = self->sc;
-	for (int i = 0; i < 100000; i++) {
-		ASSERT_EQ(0, iuc_ioctl(self->fd, IUC_IOC_PIPE_INFO, &info));
-		if (info.status & IUC_PIPE_READ_PENDING)
-			break;
-		usleep(100);
-	}
-	ASSERT_TRUE(info.status & IUC_PIPE_READ_PENDING);
+	/*
+	 * The read waits in the pipe: the module counts a waiting reader
+	 * (PIPE_INFO's READ_PENDING) from just before it sleeps until it
+	 * wakes, so seeing the bit means the read is blocked, and a write
+	 * from now on wakes it.  It has not completed.
+	 */
+	ASSERT_TRUE(iuc_pipe_wait_status(self->fd, self->sc, IUC_PIPE_READ_PENDING,
+					 IUC_PIPE_READ_PENDING));
+	EXPECT_EQ(-EAGAIN, io_uring_peek_cqe(&self->ring, &cqe));
 
-	wr.id = self->sc;
-	wr.buf = (uintptr_t)"hello";
-	wr.count = 5;
-	ASSERT_EQ(0, iuc_ioctl(self->fd, IUC_IOC_PIPE_WRITE, &wr));
+	ASSERT_EQ(0, iuc_pipe_write(self->fd, self->sc, "hello", 5, IUC_IO_BLOCK, &wr));
 
 	ASSERT_EQ(0, wait_cqe(&self->ring, &ud, &res));
 	EXPECT_EQ(1, ud);
@@ -150,35 +147,52 @@ TEST_F(uring, write_and_errors)
 		}
 	}
 
-	rd.id = self->rc;
-	rd.buf = (uintptr_t)buf;
-	rd.count = 4;
-	rd.mode = IUC_IO_TRY;
-	ASSERT_EQ(0, iuc_ioctl(self->fd, IUC_IOC_PIPE_READ, &rd));
+	ASSERT_EQ(0, iuc_pipe_read(self->fd, self->rc, buf, 4, IUC_IO_TRY, &rd));
+	EXPECT_EQ(4, rd.transferred);
 	EXPECT_EQ(0, memcmp(buf, "ring", 4));
+}
+
+/* What ring_write() did in a peer. */
+struct ring_write {
+	uint64_t id;		/* in: the SC to write one byte to */
+	int res;		/* out: the completion's res */
+	uint32_t error;		/* out: the call's @error */
+};
+
+/* PEER_RUN: a PIPE_WRITE of one byte through a ring of the peer's own. */
+static int ring_write(int fd, void *data)
+{
+	struct ring_write *d = data;
+	struct iuc_pipe_write wr = { .id = d->id, .count = 1,
+				     .buf = (uintptr_t)"x", .error = ERR_SENTINEL };
+	struct io_uring ring;
+	__u64 ud;
+	int ret = io_uring_queue_init(4, &ring, 0);
+
+	if (ret)
+		return ret;
+	ret = prep_iuc_cmd(&ring, fd, IUC_IOC_PIPE_WRITE, &wr, 5);
+	if (!ret)
+		ret = io_uring_submit(&ring) == 1 ? 0 : -EIO;
+	if (!ret)
+		ret = wait_cqe(&ring, &ud, &d->res);
+	d->error = wr.error;
+	io_uring_queue_exit(&ring);
+	return ret;
 }
 
 /* A forked child's ring is refused like its ioctls: the fd is not its own. */
 TEST_F(uring, other_process_refused)
 {
-	pid_t pid = fork();
+	struct ring_write d = { .id = self->sc };
+	struct peer child;
 
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct iuc_pipe_write wr = { .id = self->sc, .count = 1,
-					     .buf = (uintptr_t)"x" };
-		struct io_uring ring;
-		__u64 ud;
-		int res;
-
-		if (io_uring_queue_init(4, &ring, 0))
-			_exit(10);
-		if (prep_iuc_cmd(&ring, self->fd, IUC_IOC_PIPE_WRITE, &wr, 5) ||
-		    io_uring_submit(&ring) != 1 || wait_cqe(&ring, &ud, &res))
-			_exit(11);
-		_exit(res == -EBADFD && wr.error == IUC_E_NOT_OWNER ? 0 : 12);
-	}
-	EXPECT_EQ(0, wait_child(pid, true));
+	ASSERT_EQ(0, peer_start(&child, &(struct peer_opts){ .inherit_fd = self->fd }));
+	child.slot = PEER_INHERITED;
+	ASSERT_EQ(0, peer_run(&child, ring_write, &d, sizeof(d)));
+	EXPECT_EQ(-EBADFD, d.res);
+	EXPECT_EQ(IUC_E_NOT_OWNER, d.error);
+	EXPECT_EQ(0, peer_stop(&child));
 }
 
 /*
