@@ -459,22 +459,33 @@ static void op_recv_fd(struct peer_state *s, struct peer_msg *m,
 	r->ret = s->fd[PEER_INHERITED] < 0 ? s->fd[PEER_INHERITED] : 0;
 }
 
+/*
+ * fork(2) for an op that needs what @have says it has: the pid (0 in the
+ * child), or -1 with r->ret set (-EINVAL without it, or fork's -errno).
+ */
+static pid_t op_fork_child(bool have, struct peer_reply *r)
+{
+	pid_t pid;
+
+	if (!have) {
+		r->ret = -EINVAL;
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0)
+		r->ret = -errno;
+	return pid;
+}
+
 static void op_fork(struct peer_state *s, struct peer_msg *m,
 		    struct peer_reply *r)
 {
 	struct peer *sub = s->sub;
 	pid_t parent = getpid();
-	pid_t pid;
+	pid_t pid = op_fork_child(sub != NULL, r);
 
-	if (!sub) {
-		r->ret = -EINVAL;
+	if (pid < 0)
 		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		r->ret = -errno;
-		return;
-	}
 	if (pid == 0) {
 		struct peer_state ss = {
 			.cmd = sub->cmd_rd, .rsp = sub->rsp_wr,
@@ -495,18 +506,11 @@ static void op_fork(struct peer_state *s, struct peer_msg *m,
 static void op_fork_holder(struct peer_state *s, struct peer_msg *m,
 			   struct peer_reply *r)
 {
-	pid_t pid;
+	pid_t pid = op_fork_child(s->hold >= 0, r);
 
 	(void)m;
-	if (s->hold < 0) {
-		r->ret = -EINVAL;
+	if (pid < 0)
 		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		r->ret = -errno;
-		return;
-	}
 	if (pid == 0) {
 		char c;
 
