@@ -3,7 +3,8 @@
 #
 #   1. installs what is missing (tools/vm/install-deps.sh; gnuplot-nox, jq)
 #   2. builds iuc.ko per kernel (tools/vm/build-module.sh) and the static
-#      benchmark program build/bench/iuc-bench (tools/bench/iuc_bench.c)
+#      benchmark program build/bench/iuc-bench (tools/bench/Makefile: bench.c,
+#      one bench-*.c per benchmark, and the selftests' library)
 #   3. per kernel in $KERNELS (default 6.12): boots it (tools/vm/run-vm.sh,
 #      2 vCPUs, TCG) with /bin/iuc-bench as the command, and takes the JSON
 #      the program prints between IUC-BENCH-JSON-BEGIN/END from the serial log
@@ -30,7 +31,6 @@ OUT=$IUC_OUT/bench
 # `make check` (same build/kernels/NAME, build/vm/NAME.log) is not clobbered.
 WORK=$OUT/work
 DOCS=$IUC_TOP/docs/bench
-BENCH_SRC=$IUC_TOP/tools/bench/iuc_bench.c
 BIN=$OUT/iuc-bench
 limit=${BENCH_LIMIT:-780}
 t_begin=$(date +%s)
@@ -76,9 +76,7 @@ fi
 # ---- 2. build --------------------------------------------------------------
 if [[ $report_only != 1 ]]; then
 blog "building $BIN"
-gcc -std=gnu11 -O2 -g -Wall -Wextra -I"$IUC_TOP/uapi" \
-	-static -o "$BIN.tmp" "$BENCH_SRC" -lrt
-mv "$BIN.tmp" "$BIN"
+make -s -C "$IUC_TOP/tools/bench" O="$OUT" >&2
 
 # ---- 3. run ----------------------------------------------------------------
 for k in $KERNELS; do

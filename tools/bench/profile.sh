@@ -10,7 +10,7 @@
 # SCENARIO: handoff-excl | handoff-excl-nothp | handoff-mutual-nothp |
 #           handoff-memfd | rtt | stream | notify | custom
 # Env: KERNEL (default 6.12), IUC_OUT, PROFILE_FUNCS (extra functions).
-# Needs build/bench/iuc-bench (run tools/bench/bench.sh once) or builds it.
+# Builds build/bench/iuc-bench (tools/bench/Makefile) if it is not up to date.
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
 . "$(dirname "$0")/../vm/lib.sh"
@@ -56,10 +56,7 @@ esac
 funcs=$(tr -s ' \t\n' ' ' <<<"$funcs ${PROFILE_FUNCS:-}")
 args+=("$@")
 
-if [[ ! -x $BIN ]]; then
-	gcc -std=gnu11 -O2 -g -Wall -Wextra -I"$IUC_TOP/uapi" -static -o "$BIN" \
-		"$IUC_TOP/tools/bench/iuc_bench.c" -lrt
-fi
+make -s -C "$IUC_TOP/tools/bench" O="$OUT" >&2
 ko=$(IUC_OUT=$WORK "$IUC_VM_DIR/build-module.sh" "$KERNEL")
 log=$OUT/profile/$scenario-$KERNEL.log
 # shellcheck disable=SC2086
