@@ -25,20 +25,20 @@ WORK=$OUT/work
 BIN=$OUT/iuc-bench
 mkdir -p "$OUT/profile"
 
-share="iuc_share_mem iuc_event_post iuc_event_alloc pin_user_pages vm_munmap
+share="iuc_ioctl_share_mem iuc_event_post iuc_event_alloc pin_user_pages vm_munmap
 	iuc_read iuc_segment_map_record vm_mmap iuc_mmap remap_pfn_range track_pfn_remap
-	iuc_mem_unmap __kvmalloc_node_noprof lru_add_drain_all iuc_segment_get
+	iuc_ioctl_mem_unmap __kvmalloc_node_noprof lru_add_drain_all iuc_segment_get
 	zap_page_range_single unmap_vmas free_pgtables tlb_finish_mmu
 	mmap_region do_mmap iuc_context_read"
 memfd="__sys_sendmsg __sys_recvmsg vm_mmap do_mmap shmem_fault filemap_map_pages
 	handle_mm_fault do_user_addr_fault shmem_get_folio_gfp"
-pipe="iuc_ioctl iuc_pipe_write iuc_pipe_read iuc_end_lookup iuc_pipe_put iuc_pipe_wait
+pipe="iuc_ioctl iuc_dispatch iuc_ioctl_pipe_write iuc_ioctl_pipe_read iuc_end_lookup iuc_pipe_put iuc_pipe_wait
 	iuc_context_is_current __wake_up mutex_lock_interruptible mutex_unlock
 	pipe_write pipe_read ksys_write ksys_read __x64_sys_ioctl
 	unix_stream_sendmsg unix_stream_recvmsg unix_seqpacket_sendmsg unix_seqpacket_recvmsg
 	__x64_sys_mq_timedsend __x64_sys_mq_timedreceive schedule"
-notify="iuc_open_pipe iuc_event_post iuc_event_alloc iuc_event_raise iuc_end_attach
-	iuc_context_get_by_vpid iuc_may_reach iuc_close_pipe send_sig_info
+notify="iuc_ioctl_open_pipe iuc_event_post iuc_event_alloc iuc_event_raise iuc_end_attach
+	iuc_context_reach iuc_ioctl_close_pipe send_sig_info
 	__x64_sys_mq_timedsend __x64_sys_mq_notify __x64_sys_rt_sigtimedwait
 	__kmalloc_cache_noprof kmem_cache_alloc_noprof xa_insert"
 args=()
