@@ -63,6 +63,9 @@
 #define IUC_CALL_UNSHARE_MEM		0x35
 #define IUC_CALL_MEM_SHARING_INFO	0x36
 
+/* IUC extension calls: 0x80 and up, never a code of the specification. */
+#define IUC_CALL_REGISTER_SERVICE	0x80
+
 /*
  * Error codes of the specification, written to @error.
  * Codes 0x10..0x3F mean different things for different calls; each call's
@@ -239,6 +242,7 @@ struct iuc_send_pipe {
 #define IUC_E_SEND_OTHER_APPLICATION	0x22
 #define IUC_E_SEND_OTHER_USER		0x23
 #define IUC_E_SEND_BAD_NOTIFY		0x24
+#define IUC_E_SEND_SERVICE_PIPE		0x25	/* IUC extension: EPERM */
 
 #define IUC_IO_BLOCK		0	/* wait until the whole count fits / is there */
 #define IUC_IO_TRY		1	/* fail at once if locked or not enough */
@@ -369,15 +373,58 @@ struct iuc_close_pipe {
 
 /* ---- service calls ----------------------------------------------------- */
 
+/*
+ * A service serves an application (an IPC namespace; its inode number is
+ * the ANID).  A client reaches the instance registered for its own
+ * effective uid, or else the application's system instance; never the
+ * instance of another user.  Any process may connect to a service of any
+ * application: services are the way across applications.  A connection
+ * is two message pipes (64 KiB each), client to service and back; service
+ * pipes refuse CLOSE_PIPE and SEND_PIPE and never send PIPE_CLOSED.
+ */
+#define IUC_SCOPE_USER		0	/* the instance for the caller's euid */
+#define IUC_SCOPE_SYSTEM	1	/* one instance for every user */
+
+/*
+ * 0x80 REGISTER_SERVICE (IUC extension; the specification leaves open how
+ * a process becomes a service): the caller becomes a service of its
+ * application, for as long as its context lives.  Requests reach it once
+ * it is READY.  IUC_SCOPE_SYSTEM needs CAP_SYS_ADMIN.
+ * Errors: 0x10 bad @scope (EINVAL); 0x20 the caller already is a service
+ * (EALREADY); 0x21 another process is that instance (EADDRINUSE); 0x22
+ * IUC_SCOPE_SYSTEM without CAP_SYS_ADMIN (EPERM).
+ */
+struct iuc_register_service {
+	IUC_ARGS_HEADER;
+	__u8	scope;		/* IUC_SCOPE_* */
+	__u8	__pad[7];
+};
+
+#define IUC_REGISTER_SERVICE_SIZE_VER0	16
+#define IUC_E_REGISTER_BAD_SCOPE	0x10
+#define IUC_E_REGISTER_ALREADY		0x20
+#define IUC_E_REGISTER_TAKEN		0x21
+#define IUC_E_REGISTER_NOT_PERMITTED	0x22
+
 #define IUC_SERVICE_STRICT	0
 #define IUC_SERVICE_FLEXIBLE	1
+/* Default of the module parameter service_answer_delay_ms. */
 #define IUC_ANSWER_DELAY_MS	1000
 
 /*
- * 0x2A CONNECT_SERVICE.
- * Errors: 0x10 bad @flexible (EINVAL); 0x20 unknown ANID (ESRCH); 0x21 no
- * service (ECONNREFUSED); 0x22 already connected (EISCONN); 0x30 request
- * not delivered (EAGAIN); 0x31 rejected (ECONNREFUSED).
+ * 0x2A CONNECT_SERVICE: ask the service of application @anid for a
+ * connection and wait, at most the answer delay, for its answer.  The
+ * service gets SERVICE_CONN_REQUEST (@object = the request id); a service
+ * that does not handle it is killed.  With @flexible an open connection to
+ * the same instance is returned instead of failing with 0x22.
+ * Errors: 0x10 bad @flexible (EINVAL); 0x20 unknown ANID: no process of
+ * that application has a context (ESRCH); 0x21 the application has no
+ * instance the caller may reach (ECONNREFUSED); 0x22 already connected
+ * (EISCONN); 0x30 request not delivered (EAGAIN: service not READY or its
+ * queue full; ECONNRESET: killed for not handling the request, or ended
+ * while the request waited); 0x31 rejected (ECONNREFUSED) or not answered
+ * within the delay (ETIMEDOUT); 0x0F interrupted (EINTR; the request is
+ * withdrawn).
  */
 struct iuc_connect_service {
 	IUC_ARGS_HEADER;
@@ -386,8 +433,8 @@ struct iuc_connect_service {
 	__u8	flexible;
 	__u8	__pad;
 	__u64	conn_id;	/* out */
-	__u64	sc;		/* out */
-	__u64	rc;		/* out */
+	__u64	sc;		/* out: client to service */
+	__u64	rc;		/* out: service to client */
 };
 
 #define IUC_CONNECT_SERVICE_SIZE_VER0	40
@@ -399,9 +446,12 @@ struct iuc_connect_service {
 #define IUC_E_CONNECT_REJECTED		0x31
 
 /*
- * 0x2B END_SERVICE_CONN.
- * Errors: 0x10 unknown connection (EBADF); 0x20 already closed (EPIPE);
- * 0x21 service thread terminated (ESRCH).
+ * 0x2B END_SERVICE_CONN: the client ends a connection; both pipes close at
+ * once and the client thread gets SERVICE_CLIENT_QUITTED.  Only the client
+ * ends a connection.
+ * Errors: 0x10 unknown connection (EBADF); 0x20 already closed: the
+ * service process ended (EPIPE); 0x21 the client thread ended, the service
+ * process lives (ESRCH).  With 0x20 and 0x21 the id is released too.
  */
 struct iuc_end_service_conn {
 	IUC_ARGS_HEADER;
@@ -414,25 +464,35 @@ struct iuc_end_service_conn {
 #define IUC_E_END_SERVER_TERMINATED	0x21
 
 /*
- * 0x2C ACCEPT_SERVICE_CONN.
- * Errors: 0x10 unknown request (EBADF); 0x20 requester terminated (ESRCH);
- * 0x30 answered after the answer delay (ETIMEDOUT).
+ * 0x2C ACCEPT_SERVICE_CONN: the service accepts request @request_id.  The
+ * calling thread becomes the connection's client thread: the records of
+ * the connection (SERVICE_CLIENT_CLOSED, SERVICE_CLIENT_QUITTED, @object =
+ * @request_id) raise their real-time signal in that thread, and its exit
+ * makes the client get SERVICE_SERVER_QUITTED.  (The specification's call
+ * creates the thread; on Linux the library starts it and the new thread
+ * accepts.)
+ * Errors: 0x10 unknown request: never made, already answered, withdrawn by
+ * an interrupted client, or long expired (EBADF); 0x20 the requester
+ * terminated (ESRCH); 0x21 the calling thread already is the client thread
+ * of an open connection (EBUSY, IUC extension); 0x30 answered after the
+ * answer delay (ETIMEDOUT); 0x3D, 0x3E as OPEN_PIPE.
  */
 struct iuc_accept_service_conn {
 	IUC_ARGS_HEADER;
 	__u64	request_id;
-	__u64	rc;		/* out */
-	__u64	sc;		/* out */
-	__u8	is_client_thread; /* out */
+	__u64	rc;		/* out: client to service */
+	__u64	sc;		/* out: service to client */
+	__u8	is_client_thread; /* out: 1 */
 	__u8	__pad[7];
 };
 
 #define IUC_ACCEPT_SERVICE_CONN_SIZE_VER0 40
 #define IUC_E_ACCEPT_UNKNOWN_REQUEST	0x10
 #define IUC_E_ACCEPT_REQUESTER_GONE	0x20
+#define IUC_E_ACCEPT_BUSY		0x21
 #define IUC_E_ACCEPT_TOO_LATE		0x30
 
-/* 0x2D REJECT_SERVICE_CONN: errors as ACCEPT_SERVICE_CONN. */
+/* 0x2D REJECT_SERVICE_CONN: errors 0x10, 0x20, 0x30 as ACCEPT_SERVICE_CONN. */
 struct iuc_reject_service_conn {
 	IUC_ARGS_HEADER;
 	__u64	request_id;
@@ -575,6 +635,7 @@ struct iuc_mem_sharing_info {
 #define IUC_IOC_END_SERVICE_CONN IUC_IOC(IUC_CALL_END_SERVICE_CONN, iuc_end_service_conn)
 #define IUC_IOC_ACCEPT_SERVICE_CONN IUC_IOC(IUC_CALL_ACCEPT_SERVICE_CONN, iuc_accept_service_conn)
 #define IUC_IOC_REJECT_SERVICE_CONN IUC_IOC(IUC_CALL_REJECT_SERVICE_CONN, iuc_reject_service_conn)
+#define IUC_IOC_REGISTER_SERVICE IUC_IOC(IUC_CALL_REGISTER_SERVICE, iuc_register_service)
 #define IUC_IOC_MEM_UNMAP	IUC_IOC(IUC_CALL_MEM_UNMAP, iuc_mem_unmap)
 #define IUC_IOC_SHARE_MEM	IUC_IOC(IUC_CALL_SHARE_MEM, iuc_share_mem)
 #define IUC_IOC_UNSHARE_MEM	IUC_IOC(IUC_CALL_UNSHARE_MEM, iuc_unshare_mem)
@@ -612,6 +673,13 @@ struct iuc_sig_pipe_closed {
 	__u8	__pad[22];
 };
 
+/*
+ * SERVICE_CONN_REQUEST: to the service, @object = @request_id.
+ * SERVICE_CLIENT_CLOSED and SERVICE_CLIENT_QUITTED have no datafield; their
+ * @object is the request id the connection was accepted with, and their
+ * real-time signal goes to the connection's client thread.
+ * SERVICE_SERVER_QUITTED: to the client, @object = @conn_id.
+ */
 struct iuc_sig_service_conn_request {
 	__u64	client_pid;
 	__u64	request_id;
