@@ -322,3 +322,42 @@ void *iuc_mmap_segment(int fd, uint64_t seg, size_t len, int prot, int flags)
 {
 	return mmap(NULL, len, prot, flags, fd, (off_t)(seg * PAGE));
 }
+
+int iuc_register_service(int fd, uint8_t scope, uint32_t *err)
+{
+	return IUC_SIMPLE_CALL(iuc_register_service, IUC_IOC_REGISTER_SERVICE,
+			       scope, scope, err);
+}
+
+int iuc_connect_service(int fd, uint32_t anid, uint16_t command,
+			uint8_t flexible, struct iuc_connect_service *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->error = ERR_SENTINEL;
+	c->anid = anid;
+	c->command = command;
+	c->flexible = flexible;
+	return iuc_ioctl(fd, IUC_IOC_CONNECT_SERVICE, c);
+}
+
+int iuc_end_service_conn(int fd, uint64_t conn_id, uint32_t *err)
+{
+	return IUC_SIMPLE_CALL(iuc_end_service_conn, IUC_IOC_END_SERVICE_CONN,
+			       conn_id, conn_id, err);
+}
+
+int iuc_accept_service_conn(int fd, uint64_t request_id,
+			    struct iuc_accept_service_conn *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->error = ERR_SENTINEL;
+	a->request_id = request_id;
+	return iuc_ioctl(fd, IUC_IOC_ACCEPT_SERVICE_CONN, a);
+}
+
+int iuc_reject_service_conn(int fd, uint64_t request_id, uint32_t *err)
+{
+	return IUC_SIMPLE_CALL(iuc_reject_service_conn,
+			       IUC_IOC_REJECT_SERVICE_CONN, request_id,
+			       request_id, err);
+}

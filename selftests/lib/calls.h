@@ -108,6 +108,23 @@ int iuc_mem_info(int fd, uint64_t seg, struct iuc_mem_sharing_info *out);
 /* mmap(2) of segment @seg from the IUC fd @fd; the address or MAP_FAILED. */
 void *iuc_mmap_segment(int fd, uint64_t seg, size_t len, int prot, int flags);
 
+/* ---- services ---------------------------------------------------------------- */
+
+/* REGISTER_SERVICE (IUC extension) of the caller, IUC_SCOPE_* @scope. */
+int iuc_register_service(int fd, uint8_t scope, uint32_t *err);
+/*
+ * CONNECT_SERVICE to the service of application @anid: it blocks until the
+ * service answers (at most the answer delay).  @c: the struct after the
+ * call (@error, conn_id, sc, rc).
+ */
+int iuc_connect_service(int fd, uint32_t anid, uint16_t command,
+			uint8_t flexible, struct iuc_connect_service *c);
+int iuc_end_service_conn(int fd, uint64_t conn_id, uint32_t *err);
+/* ACCEPT_SERVICE_CONN: the calling thread becomes the client thread.  @a: rc, sc, is_client_thread. */
+int iuc_accept_service_conn(int fd, uint64_t request_id,
+			    struct iuc_accept_service_conn *a);
+int iuc_reject_service_conn(int fd, uint64_t request_id, uint32_t *err);
+
 #ifdef __cplusplus
 }
 #endif

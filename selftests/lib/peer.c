@@ -214,7 +214,16 @@ static int peer_op_wait_ms(const struct peer_msg *m)
 	case PEER_STREAM_WRITE:
 	case PEER_STREAM_READ:
 	case PEER_MSG_VERIFY:
+	case PEER_CONNECT:	/* up to the answer delay, at most 60 s */
+	case PEER_ECHO:
 		return LONG_MS;
+	case PEER_SVC_THREAD_WAIT:
+	case PEER_SVC_RT_WHERE:
+		return (int)m->a[1];
+	case PEER_SVC_THREAD_TAKE_RT:
+		return (int)m->a[2];
+	case PEER_SVC_THREAD_EXIT:	/* joined within TIMEOUT_MS */
+		return TIMEOUT_MS;
 	default:
 		return 0;
 	}
@@ -262,7 +271,7 @@ uint64_t peer_v0(struct peer *p, uint32_t op, uint64_t a0)
 /* ---- the peer side ---------------------------------------------------------------- */
 
 static const struct peer_area *const peer_areas[] = {
-	&peer_ctx_area, &peer_pipe_area, &peer_shm_area,
+	&peer_ctx_area, &peer_pipe_area, &peer_shm_area, &peer_service_area,
 };
 
 static void peer_dispatch(struct peer_state *s, struct peer_msg *m,

@@ -13,8 +13,8 @@
  *
  * The operations come in areas, each with a table of its own: the context
  * (peer.c: open /dev/iuc, handlers, records, ids and capabilities,
- * namespaces, fork, exec), pipes (peer_pipe.c) and memory (peer_shm.c).
- * An op is (area << 8) | index.
+ * namespaces, fork, exec), pipes (peer_pipe.c), memory (peer_shm.c) and
+ * services (peer_service.c).  An op is (area << 8) | index.
  *
  * A peer holds up to two fds of /dev/iuc, in slots: PEER_OWN (opened by
  * the peer itself) and PEER_INHERITED (inherited through fork or received
@@ -102,6 +102,23 @@ enum peer_op {
 	PEER_ZERO_ALIAS,	/* a0 addr -> v0: is it the zero page */
 	PEER_VMSIZE,		/* -> v0 VmSize in bytes */
 	PEER_SHM_END,
+
+	/*
+	 * services: peer_service.c.  A service's client threads are numbered
+	 * (index) in the order PEER_SVC_THREAD starts them.
+	 */
+	PEER_REGISTER = 0x400,	/* a0 scope */
+	PEER_CONNECT,		/* u.connect -> u.connect; blocks: peer_send() + peer_connect_wait() */
+	PEER_ACCEPT,		/* a0 request -> u.accept: the peer's main thread accepts */
+	PEER_REJECT,		/* a0 request */
+	PEER_END,		/* a0 connection */
+	PEER_SVC_THREAD,	/* a0 request -> u.accept, v0 index, v1 tid: a new thread accepts, echoes */
+	PEER_SVC_THREAD_WAIT,	/* a0 index, a1 timeout: its echo ended -> data: struct svc_echo */
+	PEER_SVC_THREAD_TAKE_RT, /* a0 index, a1 signal, a2 timeout: sigtimedwait there -> v0..v3 as PEER_WAIT_RT */
+	PEER_SVC_THREAD_EXIT,	/* a0 index: the thread ends, interrupted if it is in a call */
+	PEER_SVC_RT_WHERE,	/* a0 signal, a1 timeout: once pending -> v0 shared, v1 main thread, v2 threads, v3 first index */
+	PEER_ECHO,		/* a0 sc, a1 rc, a2 messages, a3 client: each written, its echo read -> v0 echoed, v1/v2 sum */
+	PEER_SVC_END,
 };
 
 #define PEER_KEEP_ON_EXEC	1	/* PEER_OPEN_DEV */
@@ -133,6 +150,8 @@ union peer_args {
 	struct iuc_close_pipe close;
 	struct iuc_share_mem share;
 	struct iuc_mem_sharing_info mem_info;
+	struct iuc_connect_service connect;
+	struct iuc_accept_service_conn accept;
 };
 
 struct peer_msg {
@@ -334,6 +353,73 @@ int peer_fill(struct peer *p, uint64_t addr, uint64_t len, uint64_t tag);
 /* Check pattern @tag: 0, -EILSEQ or the signal raised. */
 int peer_check(struct peer *p, uint64_t addr, uint64_t len, uint64_t tag);
 
+/* ---- services (peer_service.c) ------------------------------------------------------ */
+
+int peer_register(struct peer *p, uint8_t scope, uint32_t *err);
+/* The command that connects to the service of @anid (PEER_CONNECT). */
+struct peer_msg peer_msg_connect(uint32_t anid, uint16_t command, uint8_t flexible);
+/* The answer of a PEER_CONNECT sent with peer_send(): ret; @out the struct. */
+int peer_connect_wait(struct peer *p, struct iuc_connect_service *out);
+/* CONNECT_SERVICE, waiting for its answer; @out the struct after the call. */
+int peer_connect(struct peer *p, uint32_t anid, uint16_t command, uint8_t flexible,
+		 struct iuc_connect_service *out);
+/* ACCEPT_SERVICE_CONN by the peer's main thread; @out the struct. */
+int peer_accept(struct peer *p, uint64_t request, struct iuc_accept_service_conn *out);
+int peer_reject(struct peer *p, uint64_t request, uint32_t *err);
+int peer_end(struct peer *p, uint64_t conn, uint32_t *err);
+
+/*
+ * A client thread of a service peer: a thread the peer starts, which calls
+ * ACCEPT_SERVICE_CONN itself, then echoes every message of its RC to its
+ * SC until a call fails (the connection ended) or it is told to exit.
+ */
+struct svc_thread {
+	int index;		/* the peer's name of the thread */
+	pid_t tid;
+	struct iuc_accept_service_conn acc;	/* its ACCEPT */
+};
+
+/* How a client thread's echo ended (PEER_SVC_THREAD_WAIT). */
+struct svc_echo {
+	int ret;		/* -errno of the call that ended it */
+	uint32_t error;		/* that call's @error */
+	uint64_t msgs, bytes;	/* echoed */
+	struct pat_sum sum;	/* of the bytes echoed */
+};
+
+/* Where a pending real-time signal of a peer is (PEER_SVC_RT_WHERE). */
+struct rt_where {
+	bool shared;		/* process-directed, pending for the process */
+	bool main;		/* pending for the main thread */
+	int threads;		/* client threads it is pending for */
+	int first;		/* the first of them, -1 if none */
+};
+
+/*
+ * A new thread of @p accepts @request: the ACCEPT's ret; @t: the thread
+ * (index -1 when the ACCEPT failed: the thread is gone) and its ACCEPT.
+ */
+int peer_svc_thread(struct peer *p, uint64_t request, struct svc_thread *t);
+/* Wait up to @ms for thread @index's echo to end: 0 (and @e) or -ETIMEDOUT. */
+int peer_svc_thread_wait(struct peer *p, int index, int ms, struct svc_echo *e);
+/* sigtimedwait(@sig, @ms) in client thread @index. */
+int peer_svc_thread_take_rt(struct peer *p, int index, int sig, int ms,
+			    struct rt_info *ri);
+/* Client thread @index ends (pthread_exit); 0 once it was joined. */
+int peer_svc_thread_exit(struct peer *p, int index);
+/* Wait up to @ms until @sig is pending in @p, and say where. */
+int peer_svc_rt_where(struct peer *p, int sig, int ms, struct rt_where *w);
+/*
+ * The command that writes @n checksummed messages of @client to SC @sc,
+ * reading each one's echo from RC @rc and comparing it with what was sent.
+ */
+struct peer_msg peer_msg_echo(uint64_t sc, uint64_t rc, uint32_t n, unsigned int client);
+/* The answer of a PEER_ECHO: ret; *@n echoed, @sum of the bytes sent. */
+int peer_echo_wait(struct peer *p, uint64_t *n, struct pat_sum *sum, char *why);
+/* PEER_ECHO, waiting for it. */
+int peer_echo(struct peer *p, uint64_t sc, uint64_t rc, uint32_t n,
+	      unsigned int client, struct pat_sum *sum);
+
 /* ---- inside the peer ------------------------------------------------------------------- */
 
 /* What a peer holds. */
@@ -355,7 +441,8 @@ struct peer_area {
 	const peer_op_fn *ops;
 };
 
-extern const struct peer_area peer_ctx_area, peer_pipe_area, peer_shm_area;
+extern const struct peer_area peer_ctx_area, peer_pipe_area, peer_shm_area,
+	peer_service_area;
 
 /* The selected slot's fd. */
 static inline int peer_fd(const struct peer_state *s, const struct peer_msg *m)

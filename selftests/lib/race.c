@@ -175,14 +175,13 @@ void *race_thread_join(struct race_thread *t)
 	return t->ret;
 }
 
-/* The scheduler state letter of thread @tid of this process ('?' if gone). */
-char race_thread_state(pid_t tid)
+/* The scheduler state letter of the thread whose stat file is @path ('?' if gone). */
+static char race_stat_state(const char *path)
 {
-	char path[64], buf[512], *p;
+	char buf[512], *p;
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
 	f = fopen(path, "r");
 	if (!f)
 		return '?';
@@ -193,6 +192,24 @@ char race_thread_state(pid_t tid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
+/* The scheduler state letter of thread @tid of this process ('?' if gone). */
+char race_thread_state(pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	return race_stat_state(path);
+}
+
+/* The scheduler state letter of thread @tid of process @pid ('?' if gone). */
+char race_task_state(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	return race_stat_state(path);
+}
+
 /*
  * Wait until thread @tid sleeps in the kernel (state S or D), which for a
  * thread that does nothing but one call means: blocked inside it.
@@ -200,11 +217,16 @@ char race_thread_state(pid_t tid)
  */
 int race_wait_asleep(pid_t tid, int timeout_ms)
 {
+	return race_wait_task_asleep(getpid(), tid, timeout_ms);
+}
+
+int race_wait_task_asleep(pid_t pid, pid_t tid, int timeout_ms)
+{
 	struct timespec t0, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		char st = race_thread_state(tid);
+		char st = race_task_state(pid, tid);
 
 		if (st == 'S' || st == 'D')
 			return 0;

@@ -104,12 +104,17 @@ void *race_thread_join(struct race_thread *t);
 /* The scheduler state letter of thread @tid of this process ('?' if gone). */
 char race_thread_state(pid_t tid);
 
+/* The scheduler state letter of thread @tid of process @pid ('?' if gone). */
+char race_task_state(pid_t pid, pid_t tid);
+
 /*
  * Wait until thread @tid sleeps in the kernel (state S or D), which for a
  * thread that does nothing but one call means: blocked inside it.
  * Returns 0 or -ETIMEDOUT.
  */
 int race_wait_asleep(pid_t tid, int timeout_ms);
+/* The same for thread @tid of another process @pid (a peer: @tid = @pid). */
+int race_wait_task_asleep(pid_t pid, pid_t tid, int timeout_ms);
 
 /* Run the calling thread on @cpu only. */
 int race_pin_cpu(int cpu);

@@ -389,7 +389,7 @@ bool async_call_done(struct async_call *a)
 	return __atomic_load_n(&a->done, __ATOMIC_SEQ_CST);
 }
 
-int thread_join(pthread_t t, int ms)
+struct timespec realtime_in(int ms)
 {
 	struct timespec ts;
 
@@ -400,6 +400,13 @@ int thread_join(pthread_t t, int ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
+	return ts;
+}
+
+int thread_join(pthread_t t, int ms)
+{
+	struct timespec ts = realtime_in(ms);
+
 	return -pthread_timedjoin_np(t, NULL, &ts);
 }
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <linux/iuc.h>
 
@@ -104,6 +105,8 @@ int async_call_start(struct async_call *a, int fd, unsigned long cmd, void *arg)
 bool async_call_done(struct async_call *a);
 /* Join, waiting at most TIMEOUT_MS: 0 or -ETIMEDOUT (the thread is left). */
 int async_call_join(struct async_call *a);
+/* The CLOCK_REALTIME time @ms from now: a deadline for pthread's timed waits. */
+struct timespec realtime_in(int ms);
 /* Join @t, waiting at most @ms: 0 or -ETIMEDOUT. */
 int thread_join(pthread_t t, int ms);
 
