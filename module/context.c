@@ -11,14 +11,19 @@
  * Signals are records.  A record whose code the process handles is queued;
  * once the process is READY the queue is readable with read(2), poll(2)
  * reports it, and a handled code with a real-time signal raises that signal,
- * process-directed, for each record, in queue order.  Other codes are not
- * queued: the specification ignores a signal without handler.  Nothing is
- * dropped silently: a record whose signal cannot be queued is refused to
- * its sender, or, when it cannot be refused, says so itself.
+ * process-directed (or directed to a service's client thread), for each
+ * record, in queue order.  Other codes are not queued: the specification
+ * ignores a signal without handler.  Nothing is dropped silently: a record
+ * whose signal cannot be queued is refused to its sender, or, when it
+ * cannot be refused, says so itself.
  *
  * The context ends when its process exits, even if a forked child still
  * holds the file: an entry on the process's pidfd wait queue (woken when
  * the thread group is gone) schedules the end.
+ *
+ * Each context belongs to the application (IPC namespace) its process was
+ * in when it opened /dev/iuc; a count of live contexts per application
+ * tells CONNECT_SERVICE which ANIDs are known.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,6 +53,19 @@ static DEFINE_SPINLOCK(iuc_contexts_lock);
 static struct kmem_cache *iuc_event_cache;
 static struct workqueue_struct *iuc_wq;
 
+/*
+ * Live contexts per application (ANID), one entry per application that
+ * has any.  iuc_anids_lock protects the table and the counts.
+ */
+struct iuc_anid {
+	struct hlist_node	node;
+	u32			anid;
+	unsigned int		contexts;
+};
+
+static DEFINE_HASHTABLE(iuc_anids, 6);
+static DEFINE_SPINLOCK(iuc_anids_lock);
+
 static const u8 iuc_signal_codes[] = {
 	IUC_SIG_RECV_PIPE, IUC_SIG_PIPE_CLOSED,
 	IUC_SIG_SERVICE_CONN_REQUEST, IUC_SIG_SERVICE_CLIENT_CLOSED,
@@ -74,8 +92,12 @@ static void iuc_context_free(struct kref *ref)
 	WARN_ON(!xa_empty(&ctx->ends));
 	WARN_ON(!list_empty(&ctx->queue));
 	WARN_ON(!list_empty(&ctx->shared) || !list_empty(&ctx->received));
+	WARN_ON(!xa_empty(&ctx->conns));
+	if (ctx->service)
+		iuc_service_free(ctx->service);
 	put_pid(ctx->pid);
 	xa_destroy(&ctx->ends);
+	xa_destroy(&ctx->conns);
 	kfree_rcu(ctx, rcu);
 }
 
@@ -137,16 +159,80 @@ static struct iuc_context *iuc_context_find_locked(struct pid *pid)
 	return NULL;
 }
 
+static struct iuc_anid *iuc_anid_find_locked(u32 anid)
+{
+	struct iuc_anid *a;
+
+	lockdep_assert_held(&iuc_anids_lock);
+	hash_for_each_possible(iuc_anids, a, node, anid)
+		if (a->anid == anid)
+			return a;
+	return NULL;
+}
+
+/* Count one more live context in @anid; *@fresh is used if it had none. */
+static void iuc_anid_get(u32 anid, struct iuc_anid **fresh)
+{
+	struct iuc_anid *a;
+
+	spin_lock(&iuc_anids_lock);
+	a = iuc_anid_find_locked(anid);
+	if (!a) {
+		a = *fresh;
+		*fresh = NULL;
+		a->anid = anid;
+		hash_add(iuc_anids, &a->node, anid);
+	}
+	a->contexts++;
+	spin_unlock(&iuc_anids_lock);
+}
+
+static void iuc_anid_put(u32 anid)
+{
+	struct iuc_anid *a;
+
+	spin_lock(&iuc_anids_lock);
+	a = iuc_anid_find_locked(anid);
+	if (!WARN_ON(!a) && !--a->contexts)
+		hash_del(&a->node);
+	else
+		a = NULL;
+	spin_unlock(&iuc_anids_lock);
+	kfree(a);
+}
+
+/*
+ * Does a live context belong to application @anid?  A context counts for
+ * the application its process opened /dev/iuc in, also if the process
+ * moved to another IPC namespace since.
+ */
+bool iuc_anid_known(u32 anid)
+{
+	bool known;
+
+	spin_lock(&iuc_anids_lock);
+	known = iuc_anid_find_locked(anid);
+	spin_unlock(&iuc_anids_lock);
+	return known;
+}
+
 int iuc_context_create(struct iuc_context **out)
 {
+	struct iuc_anid *fresh;
 	struct iuc_context *ctx;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+	if (!fresh) {
+		kfree(ctx);
+		return -ENOMEM;
+	}
 	kref_init(&ctx->ref);		/* the file's reference */
 	ctx->pid = get_pid(task_tgid(current));
 	ctx->uid = current_uid();
+	ctx->anid = iuc_current_anid();
 	spin_lock_init(&ctx->lock);
 	memset(ctx->handler, IUC_HANDLER_NONE, sizeof(ctx->handler));
 	INIT_LIST_HEAD(&ctx->queue);
@@ -154,6 +240,7 @@ int iuc_context_create(struct iuc_context **out)
 	mutex_init(&ctx->read_lock);
 	mutex_init(&ctx->ends_lock);
 	xa_init(&ctx->ends);
+	xa_init(&ctx->conns);
 	ctx->next_id = 1;
 	mutex_init(&ctx->segs_lock);
 	INIT_LIST_HEAD(&ctx->shared);
@@ -165,12 +252,15 @@ int iuc_context_create(struct iuc_context **out)
 	if (iuc_context_find_locked(ctx->pid)) {
 		spin_unlock(&iuc_contexts_lock);
 		put_pid(ctx->pid);
+		kfree(fresh);
 		kfree(ctx);
 		return -EBUSY;
 	}
 	kref_get(&ctx->ref);		/* the table's reference, until the end */
 	hash_add_rcu(iuc_contexts, &ctx->hnode, (unsigned long)ctx->pid);
 	spin_unlock(&iuc_contexts_lock);
+	iuc_anid_get(ctx->anid, &fresh);
+	kfree(fresh);
 
 	add_wait_queue(&ctx->pid->wait_pidfd, &ctx->exit_wait);
 	*out = ctx;
@@ -192,8 +282,9 @@ static void iuc_queue_purge(struct iuc_context *ctx)
 }
 
 /*
- * End @ctx: it leaves the table (new lookups fail), its pipes close with
- * the "terminated" closing type, its queue is freed and readers wake.
+ * End @ctx: it leaves the table (new lookups fail), its service and its
+ * connections end, its pipes close with the "terminated" closing type,
+ * its queue is freed and readers wake.
  * Called once the process has exited, or when the file is released;
  * idempotent.
  */
@@ -210,8 +301,11 @@ void iuc_context_end(struct iuc_context *ctx)
 	spin_lock(&iuc_contexts_lock);
 	hash_del_rcu(&ctx->hnode);
 	spin_unlock(&iuc_contexts_lock);
+	iuc_anid_put(ctx->anid);
 	remove_wait_queue(&ctx->pid->wait_pidfd, &ctx->exit_wait);
 
+	/* Connections first: they release their pipes before the table goes. */
+	iuc_services_release_all(ctx);
 	iuc_pipes_release_all(ctx);
 	iuc_segments_release_all(ctx);
 
@@ -312,6 +406,37 @@ u32 iuc_current_anid(void)
 }
 
 /*
+ * Is the process of @ctx (a live thread of it) in application @anid now?
+ * A process can leave its IPC namespace (setns(2), unshare(2)), and the
+ * number of a namespace that is gone can be given to a new one: a service
+ * that left its application must not answer for the next one.
+ */
+bool iuc_context_in_app(struct iuc_context *ctx, u32 anid)
+{
+	struct task_struct *task;
+	bool in = false;
+
+	rcu_read_lock();
+	task = iuc_live_thread(ctx->pid);
+	if (task) {
+		task_lock(task);
+		in = task->nsproxy && task->nsproxy->ipc_ns->ns.inum == anid;
+		task_unlock(task);
+	}
+	rcu_read_unlock();
+	return in;
+}
+
+/*
+ * Queue @work on the module's workqueue, which module unload drains.
+ * Callable in atomic context; false if it was queued already.
+ */
+bool iuc_schedule(struct work_struct *work)
+{
+	return queue_work(iuc_wq, work);
+}
+
+/*
  * The number of @pid in the PID namespace of @ctx's process (0: none): the
  * namespace its own PID was made in, whichever of its threads still lives.
  */
@@ -374,17 +499,39 @@ union iuc_sigval {
 };
 
 /*
+ * The real-time signal @sig of @ev, directed to its thread: the same
+ * siginfo as below.  send_sig_info() queues it for that thread alone; as
+ * for any signal the kernel sends, it gives si_uid to the receiver as
+ * seen from the sender's user namespace, and clears si_pid when the
+ * sender (the module's worker, if the cause ended) cannot be seen from
+ * the receiver's PID namespace.
+ */
+static int iuc_event_raise_thread(u8 sig, struct iuc_event *ev)
+{
+	struct kernel_siginfo info;
+
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_errno = ev->sig.code;
+	info.si_code = SI_ASYNCIO;
+	info.si_pid = ev->cause_pid;
+	info.si_uid = from_kuid_munged(current_user_ns(), ev->cause_uid);
+	return send_sig_info(sig, &info, ev->thread);
+}
+
+/*
  * Raise the real-time signal of @ev's code, if any.  Under ctx->lock, so
  * that signals keep the order of the records.
  *
- * The signal is process-directed: whichever thread does not block it takes
- * it (a sigwaitinfo() or signalfd thread too), also when the group leader
- * blocks it or has left with pthread_exit().  kill_pid_usb_asyncio() is
- * the kernel's exported way to queue such a signal with a payload; usbdevfs
- * signals the process that opened a device file with it, as we do.  Its
- * siginfo has si_code SI_ASYNCIO, our signal code in si_errno, and a sigval
- * written over si_pid and si_uid: there go the cause's pid and uid.  The
- * process signals itself, with its own credentials.
+ * The signal is process-directed (unless the event names a thread, see
+ * above): whichever thread does not block it takes it (a sigwaitinfo() or
+ * signalfd thread too), also when the group leader blocks it or has left
+ * with pthread_exit().  kill_pid_usb_asyncio() is the kernel's exported
+ * way to queue such a signal with a payload; usbdevfs signals the process
+ * that opened a device file with it, as we do.  Its siginfo has si_code
+ * SI_ASYNCIO, our signal code in si_errno, and a sigval written over si_pid
+ * and si_uid: there go the cause's pid and uid.  The process signals
+ * itself, with its own credentials.
  *
  * Returns 0 (also when the process is gone: its context ends) or why the
  * signal was not queued: -EAGAIN when the receiver's RLIMIT_SIGPENDING is
@@ -401,6 +548,10 @@ static int iuc_event_raise(struct iuc_context *ctx, struct iuc_event *ev)
 	lockdep_assert_held(&ctx->lock);
 	if (sig == IUC_HANDLER_NONE || sig == 0)
 		return 0;
+	if (ev->thread) {
+		ret = iuc_event_raise_thread(sig, ev);
+		return ret == -ESRCH ? 0 : ret;
+	}
 
 	rcu_read_lock();
 	task = pid_task(ctx->pid, PIDTYPE_PID);

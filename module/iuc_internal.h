@@ -7,6 +7,7 @@
  *   context.c  - per-process contexts, signal handler table, signal queue
  *   pipe.c     - pipes and the identifiers that name their ends
  *   shm.c      - shared memory segments on the sharer's pinned pages
+ *   service.c  - services, their requests and connections, client threads
  *   iuc_trace.h - trace events
  *
  * docs/design.md describes the whole: objects, lifetimes, the paths of a
@@ -29,18 +30,27 @@
  *       mm->mmap_lock      faults of the user copies
  *         seg->lock
  *
- *   ctx->ends_lock (mutex)
- *     pipe->lock (spinlock)
- *       ctx->lock (spinlock; of any context, the same one included)
- *         task->sighand->siglock   kill_pid_usb_asyncio()
+ *   svc->lock (mutex)      a service's requests and connections
+ *     ctx->ends_lock (mutex)   of the client or of the service, one at a time
+ *       pipe->lock (spinlock)
+ *         ctx->lock (spinlock; of any context, the same one included)
+ *           task->sighand->siglock   kill_pid_usb_asyncio(), send_sig_info()
+ *     pipe->lock           publishing and closing a connection's pipes
+ *     ctx->lock            posting a request or a closing record
  *
  *   ctx->segs_lock (mutex)
  *
- *   iuc_contexts_lock, iuc_pipe_users_lock (spinlocks): leaves, held
+ *   iuc_contexts_lock, iuc_pipe_users_lock, iuc_anids_lock,
+ *   iuc_services_lock, iuc_client_threads_lock (spinlocks): leaves, held
  *   alone or innermost (the last put of a pipe charges back its user
- *   under whatever mutex its caller holds).
+ *   under whatever mutex its caller holds; a connection enters and leaves
+ *   the hash of client threads under svc->lock).
  *
  * Never held together: the ends_lock (or segs_lock) of two contexts;
+ * the locks of two services (the end of a client takes its connections'
+ * services one after the other); no svc->lock is taken under an
+ * ends_lock (iuc_pipes_release_all() closes service pipes without
+ * calling into service.c);
  * ends_lock, segs_lock and read_lock of one context (iuc_context_end()
  * takes them one after the other); the locks of two pipes or of two
  * segments; seg->lock and the mapping's i_mmap_rwsem (revocation drops
@@ -68,22 +78,39 @@
  *                       locklessly by waiters and PIPE_INFO)
  *   iuc_pipe_users_lock the per-user table of pipe charges, their bytes
  *   seg->lock           pages (NULL once unpinned), revoked, receiver_addr
+ *   iuc_anids_lock      the count of live contexts per application
+ *   iuc_services_lock   the registry of services, ctx->service (set once)
+ *   svc->lock           the service's requests (table, list, count, next
+ *                       id), dead, and of each connection to it the state,
+ *                       both sides (client_held, service_held, its entries
+ *                       in the client's table, the service's list and the
+ *                       hash of client threads) and the pending request
+ *   iuc_client_threads_lock  the hash of client threads (writers; the
+ *                       exit probe reads under RCU)
+ *   ctx->ends_lock      also the context's table of connections (as a
+ *                       client) and conns_closed
  *
  * RCU.  Lookups take no lock: a context by PID (the hash), a pipe end by
- * identifier (ctx->ends), a segment by id (iuc_segments), each followed by
- * a reference taken only if the count is not zero yet.  So contexts and
- * segments are freed with kfree_rcu() and pipes (which embed their ends)
- * with call_rcu(); module unload waits for them with rcu_barrier().  The
+ * identifier (ctx->ends), a segment by id (iuc_segments), a connection by
+ * client thread (the exit probe), each followed by a reference taken only
+ * if the count is not zero yet.  So contexts, segments and connections
+ * are freed with kfree_rcu() and pipes (which embed their ends) with
+ * call_rcu(); module unload waits for them with rcu_barrier().  The
  * tasks of a struct pid are looked at under RCU too, as the core does.
  *
  * Sleeping.  Everything that takes a mutex runs in process context and may
  * sleep: the calls, read(2), mmap(2), the fault handler and the vm_ops
  * (under the mmap_lock), .flush and .release, and the end of a context on
- * the iuc workqueue.  Two paths are atomic: the wait-queue callback on the
- * process's pidfd queue, iuc_context_exit_wake(), runs in the exiting
- * thread with the wait-queue lock and tasklist_lock held and interrupts
- * off, so it only takes a reference and queues the work that ends the
- * context; and the RCU callback that frees a pipe.  Under a spinlock
+ * the iuc workqueue, as does the work that closes the connection of a
+ * client thread that ended.  Three paths are atomic: the wait-queue
+ * callback on the process's pidfd queue, iuc_context_exit_wake(), runs in
+ * the exiting thread with the wait-queue lock and tasklist_lock held and
+ * interrupts off, so it only takes a reference and queues the work that
+ * ends the context; the probe on sched_process_exit, iuc_thread_exit(),
+ * runs in every exiting thread with preemption off, so it returns at once
+ * while there is no client thread, and otherwise only looks the thread up
+ * (RCU), takes a reference and queues the connection's exit work; and the
+ * RCU callback that frees a pipe.  Under a spinlock
  * nothing may sleep: no GFP_KERNEL allocation, no put that can be the
  * last of a pipe or a segment (they kvfree and take mutexes), so no
  * iuc_event_free() of an event with a @release callback.  (OPEN_PIPE and
@@ -94,9 +121,24 @@
  *
  *   context (kref)  the file's; the hash's, until iuc_context_end(); one
  *                   per identifier-table entry; a segment's on its sharer
- *                   and its receiver; a queued exit work's; and short ones
- *                   of lookups (iuc_context_reach()).  The last put frees
- *                   it by kfree_rcu().
+ *                   and its receiver; a connection's on its client and
+ *                   on its service; a queued exit work's; and short ones
+ *                   of lookups (iuc_context_reach(), a CONNECT_SERVICE's
+ *                   on the service).  The last put frees it, and its
+ *                   service registration, by kfree_rcu().
+ *   service         owned by its context: in the registry from
+ *                   REGISTER_SERVICE until the context ends, freed with
+ *                   the context (the connections to it hold that).
+ *   request         owned by its service's table: from CONNECT_SERVICE
+ *                   until answered, withdrawn, swept (ten answer delays
+ *                   after it was made) or the service ends.
+ *   connection (kref) its client side's (table entry and ids, until
+ *                   END_SERVICE_CONN or the client ends); its service
+ *                   side's (list, thread hash and ids, until the client
+ *                   thread ends or moves on, or the service ends); the
+ *                   CONNECT call's; the closing record's while queued; a
+ *                   queued exit work's; short ones of lookups.  The last
+ *                   put drops its pipes, contexts and thread.
  *   pipe (refcount) the creating call's; one per identifier-table entry;
  *                   one per queued PIPE_CLOSED record (dropped by the
  *                   record's @release); short ones of lookups.  The last
@@ -132,7 +174,9 @@
 #include <linux/iuc.h>
 
 struct iuc_pipe;
+struct iuc_service;
 struct poll_table_struct;
+struct task_struct;
 struct vm_area_struct;
 struct file;
 
@@ -140,6 +184,7 @@ struct file;
 extern unsigned int iuc_max_queued_signals;
 extern unsigned int iuc_max_pipes_per_process;
 extern unsigned int iuc_max_pipe_kib_per_user;
+extern unsigned int iuc_service_answer_delay_ms;
 
 /*
  * How an event counts against iuc_max_queued_signals.  Closing signals
@@ -158,6 +203,11 @@ struct iuc_event {
 	pid_t			cause_pid;	/* cause, in the receiver's PID namespace */
 	kuid_t			cause_uid;
 	enum iuc_event_kind	kind;
+	/*
+	 * The thread its real-time signal is directed to (the event's owner
+	 * keeps a reference while it is queued); NULL: the process.
+	 */
+	struct task_struct	*thread;
 	/*
 	 * Frees an event embedded in another object (which the queued event
 	 * keeps alive); NULL for events of iuc_event_alloc().
@@ -179,6 +229,7 @@ struct iuc_context {
 	struct rcu_head		rcu;
 	struct pid		*pid;		/* the thread group; immutable */
 	kuid_t			uid;		/* at open: the cause of its closing signals */
+	u32			anid;		/* at open: its application (IPC namespace) */
 	struct hlist_node	hnode;		/* iuc_contexts, under iuc_contexts_lock */
 
 	/* Process exit watch: an entry on pid->wait_pidfd. */
@@ -203,14 +254,23 @@ struct iuc_context {
 
 	/*
 	 * @ends_lock protects the identifier table @ends (writers; lookups
-	 * use RCU), @next_id, @nr_ends and @ends_closed.  Never held together
-	 * with the @ends_lock of another context.
+	 * use RCU), @next_id, @nr_ends and @ends_closed, and the table of
+	 * service connections @conns with @conns_closed.  Never held
+	 * together with the @ends_lock of another context.
 	 */
 	struct mutex		ends_lock;
 	struct xarray		ends;		/* identifier -> struct iuc_pipe_end */
 	u64			next_id;	/* never reused: stale ids stay stale */
 	unsigned int		nr_ends;
 	bool			ends_closed;	/* set when the context ends */
+	struct xarray		conns;		/* as a client: connection id -> struct iuc_conn */
+	bool			conns_closed;	/* set when the context ends */
+
+	/*
+	 * The service this process is (REGISTER_SERVICE), set once under
+	 * iuc_services_lock; it belongs to the context and is freed with it.
+	 */
+	struct iuc_service	*service;
 
 	/*
 	 * @segs_lock protects the lists of shared memory segments the
@@ -240,7 +300,10 @@ void iuc_event_free(struct iuc_event *ev);
 int iuc_event_post(struct iuc_context *ctx, struct iuc_event *ev,
 		   struct iuc_context *cause, bool require_handler);
 u32 iuc_current_anid(void);
+bool iuc_anid_known(u32 anid);
+bool iuc_context_in_app(struct iuc_context *ctx, u32 anid);
 pid_t iuc_context_pid_nr(struct iuc_context *ctx, struct pid *pid);
+bool iuc_schedule(struct work_struct *work);
 int iuc_context_init(void);
 void iuc_context_exit(void);
 
@@ -264,6 +327,29 @@ long iuc_ioctl_close_pipe(struct iuc_context *ctx, void *args);
 long iuc_ioctl_send_pipe(struct iuc_context *ctx, void *args);
 long iuc_ioctl_pipe_write(struct iuc_context *ctx, void *args);
 long iuc_ioctl_pipe_read(struct iuc_context *ctx, void *args);
+
+/* The two pipes of a service connection (pipe.c, for service.c). */
+struct iuc_pipe *iuc_service_pipe_create(u16 command);
+int iuc_service_pipe_attach(struct iuc_context *ctx, struct iuc_pipe *pipe,
+			    u8 part, u64 *idp);
+void iuc_service_pipe_publish(struct iuc_pipe *pipe, u8 part,
+			      struct iuc_context *ctx, u64 id);
+void iuc_service_pipe_detach(struct iuc_context *ctx, struct iuc_pipe *pipe,
+			     u8 part, u64 id);
+void iuc_service_pipe_close(struct iuc_pipe *pipe, struct iuc_context *closer,
+			    u8 type);
+void iuc_pipe_put(struct iuc_pipe *pipe);
+
+/* service.c */
+int iuc_service_init(void);
+void iuc_service_exit(void);
+void iuc_services_release_all(struct iuc_context *ctx);
+void iuc_service_free(struct iuc_service *svc);
+long iuc_ioctl_register_service(struct iuc_context *ctx, void *args);
+long iuc_ioctl_connect_service(struct iuc_context *ctx, void *args);
+long iuc_ioctl_accept_service_conn(struct iuc_context *ctx, void *args);
+long iuc_ioctl_reject_service_conn(struct iuc_context *ctx, void *args);
+long iuc_ioctl_end_service_conn(struct iuc_context *ctx, void *args);
 
 /* shm.c */
 int iuc_shm_init(void);
@@ -331,6 +417,23 @@ static inline u8 iuc_post_error(long err, u8 no_handler, u8 gone)
 	if (err == -EAGAIN)
 		return IUC_E_QUEUE_FULL;
 	return gone;
+}
+
+/*
+ * The spec code for a refusal to enter a pipe end in an identifier table
+ * (iuc_end_attach(), iuc_service_pipe_attach()): the table is full
+ * (-EMFILE), out of memory (-ENOMEM), or its context ended (-ESRCH: @gone).
+ */
+static inline u8 iuc_attach_error(long err, u8 gone)
+{
+	switch (err) {
+	case -EMFILE:
+		return IUC_E_LIMIT;
+	case -ENOMEM:
+		return IUC_E_NO_KERNEL_MEMORY;
+	default:
+		return gone;
+	}
 }
 
 /*

@@ -92,6 +92,98 @@ DEFINE_EVENT(iuc_pipe_io, iuc_pipe_read,
 	     TP_ARGS(id, count, mode, transferred, ret)
 );
 
+/* REGISTER_SERVICE returned: the caller (@pid) serves @anid for @scope. */
+TRACE_EVENT(iuc_service_register,
+	    TP_PROTO(pid_t pid, u32 anid, u8 scope, long ret),
+	    TP_ARGS(pid, anid, scope, ret),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(u32, anid)
+			     __field(long, ret)
+			     __field(u8, scope)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->anid = anid;
+			   __entry->ret = ret;
+			   __entry->scope = scope;),
+	    TP_printk("pid=%d anid=%u scope=%u ret=%ld", __entry->pid,
+		      __entry->anid, __entry->scope, __entry->ret)
+);
+
+/*
+ * CONNECT_SERVICE returned: the client (@pid) asked the service of @anid
+ * (request @request_id, 0 if none was made) and got @conn_id.
+ */
+TRACE_EVENT(iuc_service_connect,
+	    TP_PROTO(pid_t pid, u32 anid, u16 command, u64 request_id,
+		     u64 conn_id, long ret),
+	    TP_ARGS(pid, anid, command, request_id, conn_id, ret),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(u32, anid)
+			     __field(u64, request_id)
+			     __field(u64, conn_id)
+			     __field(long, ret)
+			     __field(u16, command)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->anid = anid;
+			   __entry->request_id = request_id;
+			   __entry->conn_id = conn_id;
+			   __entry->ret = ret;
+			   __entry->command = command;),
+	    TP_printk("pid=%d anid=%u command=%u request_id=%llu conn_id=%llu ret=%ld",
+		      __entry->pid, __entry->anid, __entry->command,
+		      __entry->request_id, __entry->conn_id, __entry->ret)
+);
+
+/*
+ * ACCEPT_SERVICE_CONN, REJECT_SERVICE_CONN (@id: the request) or
+ * END_SERVICE_CONN (@id: the connection) returned, in thread @tid.
+ */
+DECLARE_EVENT_CLASS(iuc_service_call,
+		    TP_PROTO(pid_t tid, u64 id, long ret),
+		    TP_ARGS(tid, id, ret),
+		    TP_STRUCT__entry(__field(pid_t, tid)
+				     __field(u64, id)
+				     __field(long, ret)),
+		    TP_fast_assign(__entry->tid = tid;
+				   __entry->id = id;
+				   __entry->ret = ret;),
+		    TP_printk("tid=%d id=%llu ret=%ld", __entry->tid, __entry->id,
+			      __entry->ret)
+);
+
+DEFINE_EVENT(iuc_service_call, iuc_service_accept,
+	     TP_PROTO(pid_t tid, u64 id, long ret),
+	     TP_ARGS(tid, id, ret)
+);
+
+DEFINE_EVENT(iuc_service_call, iuc_service_reject,
+	     TP_PROTO(pid_t tid, u64 id, long ret),
+	     TP_ARGS(tid, id, ret)
+);
+
+DEFINE_EVENT(iuc_service_call, iuc_service_end,
+	     TP_PROTO(pid_t tid, u64 id, long ret),
+	     TP_ARGS(tid, id, ret)
+);
+
+/*
+ * A service connection closed (service side @request_id, client side
+ * @conn_id); @code is the record that tells it: SERVICE_CLIENT_QUITTED,
+ * SERVICE_CLIENT_CLOSED to the client thread, SERVICE_SERVER_QUITTED to
+ * the client.
+ */
+TRACE_EVENT(iuc_service_close,
+	    TP_PROTO(u64 request_id, u64 conn_id, u8 code),
+	    TP_ARGS(request_id, conn_id, code),
+	    TP_STRUCT__entry(__field(u64, request_id)
+			     __field(u64, conn_id)
+			     __field(u8, code)),
+	    TP_fast_assign(__entry->request_id = request_id;
+			   __entry->conn_id = conn_id;
+			   __entry->code = code;),
+	    TP_printk("request_id=%llu conn_id=%llu code=0x%02x",
+		      __entry->request_id, __entry->conn_id, __entry->code)
+);
+
 #endif /* _IUC_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

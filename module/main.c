@@ -60,6 +60,19 @@ module_param_named(max_pipe_kib_per_user, iuc_max_pipe_kib_per_user, uint, 0644)
 MODULE_PARM_DESC(max_pipe_kib_per_user,
 		 "KiB of pipe buffers the pipes one user opened may hold (0: no bound)");
 
+/*
+ * The specification's answer delay: how long a service has to accept or
+ * reject a connection request.  CONNECT_SERVICE waits at most this long
+ * (also in an io_uring worker), so it is as well the longest a service,
+ * hostile or stuck, can keep a client thread and its connection's pipes
+ * waiting.  Clamped to 1..60000 ms at use: the request record carries it
+ * in 16 bits, and no client should wait longer than a minute.
+ */
+unsigned int iuc_service_answer_delay_ms = IUC_ANSWER_DELAY_MS;
+module_param_named(service_answer_delay_ms, iuc_service_answer_delay_ms, uint, 0644);
+MODULE_PARM_DESC(service_answer_delay_ms,
+		 "Milliseconds a service has to answer a connection request (1..60000)");
+
 struct iuc_args_header {
 	__u32 error;
 	__u32 flags;
@@ -129,7 +142,8 @@ static __always_inline long iuc_run_call(struct iuc_context *ctx,
  * Every call takes the same way in: iuc_ioctl() (ioctl(2)) or
  * iuc_uring_cmd() (io_uring) -> iuc_dispatch() -> iuc_calls[code], the
  * call's iuc_marshal_<call>(), which copies its struct in and out around
- * the handler, iuc_ioctl_<call>() of context.c, pipe.c or shm.c.
+ * the handler, iuc_ioctl_<call>() of context.c, pipe.c, service.c or
+ * shm.c.
  */
 typedef long (*iuc_marshal_t)(struct iuc_context *ctx, void __user *uarg,
 			      unsigned int usize);
@@ -155,6 +169,10 @@ IUC_DEFINE_CALL(PIPE_WRITE, pipe_write, iuc_ioctl_pipe_write)
 IUC_DEFINE_CALL(PIPE_READ, pipe_read, iuc_ioctl_pipe_read)
 IUC_DEFINE_CALL(PIPE_INFO, pipe_info, iuc_ioctl_pipe_info)
 IUC_DEFINE_CALL(CLOSE_PIPE, close_pipe, iuc_ioctl_close_pipe)
+IUC_DEFINE_CALL(CONNECT_SERVICE, connect_service, iuc_ioctl_connect_service)
+IUC_DEFINE_CALL(END_SERVICE_CONN, end_service_conn, iuc_ioctl_end_service_conn)
+IUC_DEFINE_CALL(ACCEPT_SERVICE_CONN, accept_service_conn, iuc_ioctl_accept_service_conn)
+IUC_DEFINE_CALL(REJECT_SERVICE_CONN, reject_service_conn, iuc_ioctl_reject_service_conn)
 IUC_DEFINE_CALL(MEM_UNMAP, mem_unmap, iuc_ioctl_mem_unmap)
 
 /* SHARE_MEM also learns where the caller's struct is (iuc_share_mem_call). */
@@ -173,6 +191,7 @@ static long iuc_marshal_share_mem(struct iuc_context *ctx,
 
 IUC_DEFINE_CALL(UNSHARE_MEM, unshare_mem, iuc_ioctl_unshare_mem)
 IUC_DEFINE_CALL(MEM_SHARING_INFO, mem_sharing_info, iuc_ioctl_mem_sharing_info)
+IUC_DEFINE_CALL(REGISTER_SERVICE, register_service, iuc_ioctl_register_service)
 
 /* The calls, by code.  A hole answers ENOTTY (IUC_E_UNKNOWN_CALL). */
 static const iuc_marshal_t iuc_calls[] = {
@@ -186,10 +205,15 @@ static const iuc_marshal_t iuc_calls[] = {
 	[IUC_CALL_PIPE_READ]		= iuc_marshal_pipe_read,
 	[IUC_CALL_PIPE_INFO]		= iuc_marshal_pipe_info,
 	[IUC_CALL_CLOSE_PIPE]		= iuc_marshal_close_pipe,
+	[IUC_CALL_CONNECT_SERVICE]	= iuc_marshal_connect_service,
+	[IUC_CALL_END_SERVICE_CONN]	= iuc_marshal_end_service_conn,
+	[IUC_CALL_ACCEPT_SERVICE_CONN]	= iuc_marshal_accept_service_conn,
+	[IUC_CALL_REJECT_SERVICE_CONN]	= iuc_marshal_reject_service_conn,
 	[IUC_CALL_MEM_UNMAP]		= iuc_marshal_mem_unmap,
 	[IUC_CALL_SHARE_MEM]		= iuc_marshal_share_mem,
 	[IUC_CALL_UNSHARE_MEM]		= iuc_marshal_unshare_mem,
 	[IUC_CALL_MEM_SHARING_INFO]	= iuc_marshal_mem_sharing_info,
+	[IUC_CALL_REGISTER_SERVICE]	= iuc_marshal_register_service,
 };
 
 /* Layout promises of the UAPI: no implicit padding, sizes as published. */
@@ -211,6 +235,7 @@ static void __init iuc_check_uapi_layout(void)
 		     IUC_ACCEPT_SERVICE_CONN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_reject_service_conn) !=
 		     IUC_REJECT_SERVICE_CONN_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_register_service) != IUC_REGISTER_SERVICE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_mem_unmap) != IUC_MEM_UNMAP_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_share_mem) != IUC_SHARE_MEM_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_unshare_mem) != IUC_UNSHARE_MEM_SIZE_VER0);
@@ -383,11 +408,16 @@ static int __init iuc_init(void)
 	ret = iuc_context_init();
 	if (ret)
 		goto out_pipe;
-	ret = misc_register(&iuc_misc);
+	ret = iuc_service_init();
 	if (ret)
 		goto out_context;
+	ret = misc_register(&iuc_misc);
+	if (ret)
+		goto out_service;
 	return 0;
 
+out_service:
+	iuc_service_exit();
 out_context:
 	iuc_context_exit();
 out_pipe:
@@ -399,11 +429,12 @@ out_shm:
 
 /*
  * Every open file holds a reference on this module (.owner), so unloading
- * is refused while any context exists.
+ * is refused while any context exists, and with it any connection.
  */
 static void __exit iuc_exit(void)
 {
 	misc_deregister(&iuc_misc);
+	iuc_service_exit();	/* the thread exit probe: no new work */
 	iuc_context_exit();	/* drains the exit work, then rcu_barrier() */
 	iuc_pipe_exit();
 	iuc_shm_exit();
@@ -412,6 +443,6 @@ static void __exit iuc_exit(void)
 module_init(iuc_init);
 module_exit(iuc_exit);
 
-MODULE_DESCRIPTION("IUC: inter-process uni-directional channels, shared memory and signals");
+MODULE_DESCRIPTION("IUC: inter-process uni-directional channels, shared memory, services and signals");
 MODULE_AUTHOR("IUC developers");
 MODULE_LICENSE("GPL");

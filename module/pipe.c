@@ -11,6 +11,11 @@
  *
  * Closing is for both ends at once.  The end that did not close learns it
  * by PIPE_CLOSED, allocated with the pipe so that it is always delivered.
+ *
+ * The pipes of a service connection (service.c) are message pipes marked
+ * @service: the connection opens and closes them, CLOSE_PIPE and
+ * SEND_PIPE refuse them, and their closing sends no PIPE_CLOSED (the
+ * connection's own record tells it).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -93,6 +98,7 @@ struct iuc_pipe {
 	u32			msg_max;	/* messages it may hold; 0: raw pipe */
 	u16			command;
 	u8			mode;
+	bool			service;	/* a service connection's pipe */
 };
 
 /*
@@ -277,7 +283,7 @@ static void iuc_pipe_free_rcu(struct rcu_head *rcu)
 	kmem_cache_free(iuc_pipe_cache, container_of(rcu, struct iuc_pipe, rcu));
 }
 
-static void iuc_pipe_put(struct iuc_pipe *pipe)
+void iuc_pipe_put(struct iuc_pipe *pipe)
 {
 	if (!refcount_dec_and_test(&pipe->ref))
 		return;
@@ -447,8 +453,8 @@ static struct iuc_pipe_end *iuc_end_lookup(struct iuc_context *ctx, u64 id)
 /*
  * Close @pipe from @end's side with closing type @type, unless it is
  * closed already; the other end's holder gets PIPE_CLOSED, caused by
- * @closer.  Returns the closing type the pipe had if it was closed before,
- * or -1.
+ * @closer, unless it is a service pipe.  Returns the closing type the
+ * pipe had if it was closed before, or -1.
  */
 static int iuc_pipe_close(struct iuc_pipe_end *end, struct iuc_context *closer,
 			  u8 type)
@@ -465,7 +471,7 @@ static int iuc_pipe_close(struct iuc_pipe_end *end, struct iuc_context *closer,
 	} else {
 		pipe->closed = true;
 		pipe->closing_type = type;
-		peer_ctx = peer->ctx;
+		peer_ctx = pipe->service ? NULL : peer->ctx;
 		if (peer_ctx && !peer->closed_sent) {
 			kref_get(&peer_ctx->ref);
 			refcount_inc(&pipe->ref);	/* the queue's */
@@ -510,23 +516,6 @@ void iuc_pipes_release_all(struct iuc_context *ctx)
 }
 
 /* ---- calls ------------------------------------------------------------- */
-
-/*
- * The spec code for a refusal of iuc_end_attach(): the holder's table is
- * full (-EMFILE), out of memory (-ENOMEM), or its context ended (-ESRCH:
- * @gone).
- */
-static u8 iuc_attach_error(int err, u8 gone)
-{
-	switch (err) {
-	case -EMFILE:
-		return IUC_E_LIMIT;
-	case -ENOMEM:
-		return IUC_E_NO_KERNEL_MEMORY;
-	default:
-		return gone;
-	}
-}
 
 /* RECV_PIPE for @target, which now holds @end by identifier @id. */
 static void iuc_fill_recv_pipe(struct iuc_event *ev, struct iuc_pipe_end *end,
@@ -703,6 +692,10 @@ long iuc_ioctl_close_pipe(struct iuc_context *ctx, void *args)
 	end = iuc_end_lookup(ctx, a->id);
 	if (!end)
 		return iuc_fail(a, IUC_E_CLOSE_UNKNOWN_ID, -EBADF);
+	if (end->pipe->service) {
+		iuc_pipe_put(end->pipe);
+		return iuc_fail(a, IUC_E_CLOSE_SERVICE_PIPE, -EPERM);
+	}
 
 	was = iuc_pipe_close(end, ctx, IUC_CLOSED_BY_CALL);
 	iuc_end_detach(ctx, end, a->id);
@@ -731,6 +724,10 @@ long iuc_ioctl_send_pipe(struct iuc_context *ctx, void *args)
 	if (!end)
 		return iuc_fail(a, IUC_E_SEND_UNKNOWN_ID, -EBADF);
 	pipe = end->pipe;
+	if (pipe->service) {
+		ret = iuc_fail(a, IUC_E_SEND_SERVICE_PIPE, -EPERM);
+		goto out_pipe;
+	}
 
 	target = iuc_context_reach(a->target_pid);
 	if (IS_ERR(target)) {
@@ -791,6 +788,73 @@ out_target:
 out_pipe:
 	iuc_pipe_put(pipe);
 	return ret;
+}
+
+/* ---- service pipes ----------------------------------------------------- */
+
+/*
+ * One pipe of a service connection: a message pipe of IUC_PIPE_UNIT bytes,
+ * charged to the caller (the client) as OPEN_PIPE charges.  ERR_PTR of
+ * -ENOMEM or -EDQUOT.
+ */
+struct iuc_pipe *iuc_service_pipe_create(u16 command)
+{
+	const struct iuc_open_pipe a = {
+		.command	= command,
+		.multiplier	= 1,
+		.mode		= IUC_PIPE_MODE_MESSAGE,
+	};
+	struct iuc_pipe *pipe;
+	int ret;
+
+	pipe = iuc_pipe_alloc(&a);
+	if (!pipe)
+		return ERR_PTR(-ENOMEM);
+	pipe->service = true;
+	ret = iuc_pipe_charge(pipe);
+	if (ret) {
+		iuc_pipe_put(pipe);
+		return ERR_PTR(ret);
+	}
+	return pipe;
+}
+
+/*
+ * Give end @part of @pipe an identifier in @ctx, not reachable until
+ * iuc_service_pipe_publish().  0, -EMFILE, -ENOMEM or -ESRCH (ended).
+ */
+int iuc_service_pipe_attach(struct iuc_context *ctx, struct iuc_pipe *pipe,
+			    u8 part, u64 *idp)
+{
+	return iuc_end_attach(ctx, &pipe->end[part], idp);
+}
+
+/*
+ * Make @ctx the holder of end @part, by @id.  The caller (service.c)
+ * makes sure that @ctx has not released its table yet: the end of a
+ * context releases its connections, under the lock the caller holds,
+ * before its pipes.
+ */
+void iuc_service_pipe_publish(struct iuc_pipe *pipe, u8 part,
+			      struct iuc_context *ctx, u64 id)
+{
+	spin_lock(&pipe->lock);
+	iuc_end_publish(&pipe->end[part], ctx, id);
+	spin_unlock(&pipe->lock);
+}
+
+/* Take end @part, named @id, out of @ctx's table, if it is still there. */
+void iuc_service_pipe_detach(struct iuc_context *ctx, struct iuc_pipe *pipe,
+			     u8 part, u64 id)
+{
+	iuc_end_detach(ctx, &pipe->end[part], id);
+}
+
+/* Close both ends of a service pipe; nobody gets PIPE_CLOSED. */
+void iuc_service_pipe_close(struct iuc_pipe *pipe, struct iuc_context *closer,
+			    u8 type)
+{
+	iuc_pipe_close(&pipe->end[IUC_PART_SC], closer, type);
 }
 
 /* ---- data -------------------------------------------------------------- */
