@@ -87,8 +87,9 @@
 #define IUC_E_NO_KERNEL_MEMORY	0x3D	/* ENOMEM: the kernel could not allocate */
 /*
  * EMFILE: a per-process limit is reached (max_pipes_per_process); EDQUOT:
- * OPEN_PIPE only, the pipes the caller's user opened hold all the memory
- * max_pipe_kib_per_user allows (CAP_SYS_RESOURCE or CAP_SYS_ADMIN lift it)
+ * OPEN_PIPE and CONNECT_SERVICE only, the pipes the caller's user opened
+ * hold all the memory max_pipe_kib_per_user allows (CAP_SYS_RESOURCE or
+ * CAP_SYS_ADMIN lift it)
  */
 #define IUC_E_LIMIT		0x3E
 /* EAGAIN: the target's signal queue is full, or a record's RT signal cannot be queued */
@@ -424,7 +425,8 @@ struct iuc_register_service {
  * queue full; ECONNRESET: killed for not handling the request, or ended
  * while the request waited); 0x31 rejected (ECONNREFUSED) or not answered
  * within the delay (ETIMEDOUT); 0x0F interrupted (EINTR; the request is
- * withdrawn).
+ * withdrawn); 0x3D, 0x3E as OPEN_PIPE (the client creates, and is charged
+ * for, both pipes of the connection).
  */
 struct iuc_connect_service {
 	IUC_ARGS_HEADER;
@@ -475,7 +477,9 @@ struct iuc_end_service_conn {
  * an interrupted client, or long expired (EBADF); 0x20 the requester
  * terminated (ESRCH); 0x21 the calling thread already is the client thread
  * of an open connection (EBUSY, IUC extension); 0x30 answered after the
- * answer delay (ETIMEDOUT); 0x3D, 0x3E as OPEN_PIPE.
+ * answer delay (ETIMEDOUT); 0x3D, 0x3E as OPEN_PIPE (the request stays
+ * pending); 0x02 through io_uring (EOPNOTSUPP: its worker threads come and
+ * go, none can be a client thread).
  */
 struct iuc_accept_service_conn {
 	IUC_ARGS_HEADER;
@@ -752,9 +756,11 @@ struct iuc_signal {
 
 /*
  * The real-time signal a handled code raises is process-directed (any
- * thread that does not block it takes it) and carries si_code SI_ASYNCIO,
- * the signal code in si_errno (ssi_errno for signalfd), and si_pid/si_uid
- * of the process that caused it (0 for the kernel).  si_value is 0.
+ * thread that does not block it takes it), but for SERVICE_CLIENT_CLOSED
+ * and SERVICE_CLIENT_QUITTED, whose signal goes to the connection's client
+ * thread alone.  It carries si_code SI_ASYNCIO, the signal code in
+ * si_errno (ssi_errno for signalfd), and si_pid/si_uid of the process that
+ * caused it (0 for the kernel).  si_value is 0.
  */
 
 #endif /* _UAPI_LINUX_IUC_H */
