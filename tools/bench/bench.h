@@ -167,7 +167,7 @@ struct bench {
 };
 
 extern const struct bench bench_idle, bench_call, bench_rtt, bench_notify,
-	bench_stream, bench_handoff;
+	bench_service, bench_stream, bench_handoff;
 
 /* Parse the options, run the benchmarks of @benches wanted, print the results. */
 int bench_main(int argc, char **argv, const struct bench *const *benches, size_t n);

@@ -15,6 +15,7 @@ static const struct bench *const benches[] = {
 	&bench_call,
 	&bench_rtt,
 	&bench_notify,
+	&bench_service,
 	&bench_stream,
 	&bench_handoff,
 };
