@@ -9,7 +9,10 @@
 //                    iuc::unowned_context
 //   iuc/pipe.hpp     iuc::pipe_end (write, read, info, send, close), iuc::open_pipe()
 //   iuc/memory.hpp   iuc::segment, iuc::share_mem() (sharer); iuc::mapping (receiver)
-//   iuc/signal.hpp   iuc::signal_data<D>(): typed datafields of signal records
+//   iuc/signal.hpp   iuc::signal_data<D>(): typed datafields of signal records;
+//                    iuc::decode<E>(): the service records as types
+//   iuc/service.hpp  iuc::connection, iuc::connect_service() (client);
+//                    iuc::service, iuc::register_service() (service)
 #ifndef IUC_IUC_HPP
 #define IUC_IUC_HPP
 
@@ -18,6 +21,7 @@
 #include "iuc/handle.hpp"
 #include "iuc/memory.hpp"
 #include "iuc/pipe.hpp"
+#include "iuc/service.hpp"
 #include "iuc/signal.hpp"
 
 #endif  // IUC_IUC_HPP
