@@ -8,6 +8,8 @@
 #      that kernel (per-kernel copy under build/kernels/NAME), boot it in qemu,
 #      run every build/selftests/iuc_*_test, judge the serial log
 #   5. dkms build against each stock kernel of the matrix (6.1, 6.12)
+#   Every VM also runs the echo example of userlib (an echo service and two
+#   clients, build/userlib/iuc-echo-*), counted as the test iuc_echo_example.
 #   The debug kernel's VM also runs a fixed slice of the fuzzers
 #   (tools/fuzz: iuc_fuzz and trinity, fixed seed and call counts), counted
 #   as the tests iuc_fuzz (one per end check) and trinity.
@@ -87,6 +89,18 @@ if ! make -C "$IUC_TOP" --no-print-directory selftests KSFT_DIR="$ksrc/tools/tes
 fi
 tests_dir=$IUC_OUT/selftests
 
+# The echo example, an extra test of every VM (TAP: one result per client).
+echo_args=()
+if [[ -x $IUC_OUT/userlib/iuc-echo-service && -x $IUC_OUT/userlib/iuc-echo-client ]]; then
+	echo_cmd='echo 1..2; iuc-echo-service -n 2 -t 60 & s=$!; r=0;'
+	echo_cmd+=' for i in 1 2; do if iuc-echo-client -w 20 -c $i hello "message $i";'
+	echo_cmd+=' then echo "ok $i iuc-echo-client $i"; else echo "not ok $i iuc-echo-client $i"; r=1; fi; done;'
+	echo_cmd+=' wait $s || r=1; exit $r'
+	echo_args=(-a "$IUC_OUT/userlib/iuc-echo-service:/bin/iuc-echo-service"
+		   -a "$IUC_OUT/userlib/iuc-echo-client:/bin/iuc-echo-client"
+		   -x "iuc_echo_example=$echo_cmd")
+fi
+
 # the fuzz slice of the debug kernel: a static fuzzer, trinity from Debian
 fuzz_bin=''
 if [[ " $KERNELS " == *" debug "* && ${IUC_SKIP_FUZZ:-0} != 1 ]]; then
@@ -115,11 +129,11 @@ for k in $KERNELS; do
 		fail_line "kernel $k" "selftests did not build, nothing to run"
 		echo "kernel $k: 0 passed, 1 failed"; total_f=$((total_f + 1)); continue
 	fi
-	extra=()
+	extra=("${echo_args[@]}")
 	if [[ $k == debug && -n $fuzz_bin ]]; then
 		if iuc_fuzz_vm_args "$fuzz_bin" "${IUC_FUZZ_SEED:-1}" "${IUC_FUZZ_CALLS:-6000}" 0 \
 			"${IUC_TRINITY_CALLS:-300}" 0; then
-			extra=("${FUZZ_VM_ARGS[@]}")
+			extra+=("${FUZZ_VM_ARGS[@]}")
 		else
 			fail_line "kernel $k" "trinity is not installed: fuzz slice not run"
 			total_f=$((total_f + 1))

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "example.hpp"
 #include "iuc/iuc.hpp"
 
 namespace {
@@ -29,16 +30,7 @@ constexpr std::uint16_t kCommand = 0x1234;
 constexpr std::uint64_t kSizeHint = 4096;
 constexpr auto kTimeout = std::chrono::seconds(10);
 
-template <class R>
-bool ok(const R& r, const char* who, const char* what)
-{
-	if (r)
-		return true;
-	std::fprintf(stderr, "%s: %s failed: %s (errno %d: %s)\n", who, what,
-		     r.error().message().c_str(), r.sys_error().value(),
-		     r.sys_error().message().c_str());
-	return false;
-}
+using iuc_example::ok;
 
 bool check(bool cond, const char* who, const char* what)
 {
