@@ -33,6 +33,7 @@ SIZE_IS(iuc_connect_service, IUC_CONNECT_SERVICE_SIZE_VER0);
 SIZE_IS(iuc_end_service_conn, IUC_END_SERVICE_CONN_SIZE_VER0);
 SIZE_IS(iuc_accept_service_conn, IUC_ACCEPT_SERVICE_CONN_SIZE_VER0);
 SIZE_IS(iuc_reject_service_conn, IUC_REJECT_SERVICE_CONN_SIZE_VER0);
+SIZE_IS(iuc_register_service, IUC_REGISTER_SERVICE_SIZE_VER0);
 SIZE_IS(iuc_mem_unmap, IUC_MEM_UNMAP_SIZE_VER0);
 SIZE_IS(iuc_share_mem, IUC_SHARE_MEM_SIZE_VER0);
 SIZE_IS(iuc_unshare_mem, IUC_UNSHARE_MEM_SIZE_VER0);
@@ -70,6 +71,7 @@ HEADER_OK(iuc_connect_service);
 HEADER_OK(iuc_end_service_conn);
 HEADER_OK(iuc_accept_service_conn);
 HEADER_OK(iuc_reject_service_conn);
+HEADER_OK(iuc_register_service);
 HEADER_OK(iuc_mem_unmap);
 HEADER_OK(iuc_share_mem);
 HEADER_OK(iuc_unshare_mem);
@@ -95,6 +97,7 @@ IOC_OK(IUC_IOC_CONNECT_SERVICE, 0x2A, IUC_CONNECT_SERVICE_SIZE_VER0);
 IOC_OK(IUC_IOC_END_SERVICE_CONN, 0x2B, IUC_END_SERVICE_CONN_SIZE_VER0);
 IOC_OK(IUC_IOC_ACCEPT_SERVICE_CONN, 0x2C, IUC_ACCEPT_SERVICE_CONN_SIZE_VER0);
 IOC_OK(IUC_IOC_REJECT_SERVICE_CONN, 0x2D, IUC_REJECT_SERVICE_CONN_SIZE_VER0);
+IOC_OK(IUC_IOC_REGISTER_SERVICE, 0x80, IUC_REGISTER_SERVICE_SIZE_VER0);
 IOC_OK(IUC_IOC_MEM_UNMAP, 0x33, IUC_MEM_UNMAP_SIZE_VER0);
 IOC_OK(IUC_IOC_SHARE_MEM, 0x34, IUC_SHARE_MEM_SIZE_VER0);
 IOC_OK(IUC_IOC_UNSHARE_MEM, 0x35, IUC_UNSHARE_MEM_SIZE_VER0);
@@ -144,6 +147,11 @@ static const struct call calls[] = {
 	{ "READY", IUC_CALL_READY, IUC_READY_SIZE_VER0 },
 	{ "OPEN_PIPE", IUC_CALL_OPEN_PIPE, IUC_OPEN_PIPE_SIZE_VER0 },
 	{ "CLOSE_PIPE", IUC_CALL_CLOSE_PIPE, IUC_CLOSE_PIPE_SIZE_VER0 },
+	{ "CONNECT_SERVICE", IUC_CALL_CONNECT_SERVICE, IUC_CONNECT_SERVICE_SIZE_VER0 },
+	{ "END_SERVICE_CONN", IUC_CALL_END_SERVICE_CONN, IUC_END_SERVICE_CONN_SIZE_VER0 },
+	{ "ACCEPT_SERVICE_CONN", IUC_CALL_ACCEPT_SERVICE_CONN, IUC_ACCEPT_SERVICE_CONN_SIZE_VER0 },
+	{ "REJECT_SERVICE_CONN", IUC_CALL_REJECT_SERVICE_CONN, IUC_REJECT_SERVICE_CONN_SIZE_VER0 },
+	{ "REGISTER_SERVICE", IUC_CALL_REGISTER_SERVICE, IUC_REGISTER_SERVICE_SIZE_VER0 },
 };
 #define N_CALLS ARRAY_SIZE(calls)
 
@@ -151,7 +159,11 @@ static const struct call calls[] = {
  * Fill @buf with valid arguments of call @nr, chosen so that a call that
  * should have been refused leaves a visible trace, in a context that
  * handles PIPE_CLOSED and not RECV_PIPE: handle RECV_PIPE, unhandle or
- * query PIPE_CLOSED, open a notified pipe to @target, close @pipe_id.
+ * query PIPE_CLOSED, open a notified pipe to @target, close @pipe_id,
+ * become the caller's user's service instance.  The other service calls
+ * name nothing that exists (the caller's application has no service, no
+ * request or connection has id 1): a wrongly accepted call of them fails
+ * with its own code instead of the size or reserved-field refusal.
  */
 static void valid_args(void *buf, unsigned int nr, pid_t target, uint64_t pipe_id)
 {
@@ -170,6 +182,21 @@ static void valid_args(void *buf, unsigned int nr, pid_t target, uint64_t pipe_i
 		break;
 	case IUC_CALL_CLOSE_PIPE:
 		((struct iuc_close_pipe *)buf)->id = pipe_id;
+		break;
+	case IUC_CALL_CONNECT_SERVICE:
+		((struct iuc_connect_service *)buf)->anid = (uint32_t)ipc_ns_ino();
+		break;
+	case IUC_CALL_END_SERVICE_CONN:
+		((struct iuc_end_service_conn *)buf)->conn_id = 1;
+		break;
+	case IUC_CALL_ACCEPT_SERVICE_CONN:
+		((struct iuc_accept_service_conn *)buf)->request_id = 1;
+		break;
+	case IUC_CALL_REJECT_SERVICE_CONN:
+		((struct iuc_reject_service_conn *)buf)->request_id = 1;
+		break;
+	case IUC_CALL_REGISTER_SERVICE:
+		((struct iuc_register_service *)buf)->scope = IUC_SCOPE_USER;
 		break;
 	}
 	((uint32_t *)buf)[0] = ERR_SENTINEL;
@@ -238,6 +265,53 @@ TEST(ver0_sizes_accepted)
 }
 
 /*
+ * The service calls with their VER0 sizes: the test process registers
+ * and handles SERVICE_CONN_REQUEST, a peer connects (CONNECT_SERVICE and
+ * END_SERVICE_CONN through the wrappers, whose structs are VER0), the
+ * test accepts one request and rejects the next.
+ */
+TEST(ver0_sizes_accepted_services)
+{
+	struct iuc_register_service rs = { .error = ERR_SENTINEL, .scope = IUC_SCOPE_USER };
+	struct iuc_accept_service_conn ac = { .error = ERR_SENTINEL };
+	struct iuc_reject_service_conn rj = { .error = ERR_SENTINEL };
+	struct peer_msg m = peer_msg_connect((uint32_t)ipc_ns_ino(), 1, IUC_SERVICE_STRICT);
+	struct iuc_connect_service conn;
+	struct iuc_signal s;
+	struct peer c;
+	uint32_t err;
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, iuc_handle_signal(fd, IUC_SIG_SERVICE_CONN_REQUEST, 0, NULL));
+	ASSERT_EQ(0, iuc_ready(fd, NULL));
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_REGISTER_SERVICE, &rs));
+	EXPECT_EQ(IUC_E_NONE, rs.error);
+	ASSERT_EQ(0, peer_start_ctx(&c, NULL, 0, true));
+
+	ASSERT_EQ(0, peer_send(&c, &m));
+	ASSERT_EQ(0, iuc_read_sig(fd, &s, TIMEOUT_MS));
+	ASSERT_EQ(IUC_SIG_SERVICE_CONN_REQUEST, s.code);
+	ac.request_id = s.object;
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_ACCEPT_SERVICE_CONN, &ac));
+	EXPECT_EQ(IUC_E_NONE, ac.error);
+	EXPECT_EQ(0, peer_connect_wait(&c, &conn));
+	EXPECT_EQ(IUC_E_NONE, conn.error);
+	EXPECT_EQ(0, peer_end(&c, conn.conn_id, &err));
+	EXPECT_EQ(IUC_E_NONE, err);
+
+	ASSERT_EQ(0, peer_send(&c, &m));
+	ASSERT_EQ(0, iuc_read_sig(fd, &s, TIMEOUT_MS));
+	ASSERT_EQ(IUC_SIG_SERVICE_CONN_REQUEST, s.code);
+	rj.request_id = s.object;
+	EXPECT_EQ(0, ioctl(fd, IUC_IOC_REJECT_SERVICE_CONN, &rj));
+	EXPECT_EQ(IUC_E_NONE, rj.error);
+	EXPECT_EQ(-ECONNREFUSED, peer_connect_wait(&c, &conn));
+	EXPECT_EQ(IUC_E_CONNECT_REJECTED, conn.error);
+	EXPECT_EQ(0, peer_stop(&c));
+}
+
+/*
  * Unknown call numbers of the IUC magic fail with ENOTTY without touching
  * the struct (the spec's 0x01 is told by ENOTTY alone).
  */
@@ -245,7 +319,7 @@ TEST(unknown_nr_enotty)
 {
 	static const unsigned int nrs[] = {
 		0x00, 0x05, 0x06, 0x0F, 0x10, 0x1F, 0x26, 0x29, 0x2E, 0x32,
-		0x37, 0x40, 0x80, 0xFE, 0xFF,
+		0x37, 0x40, 0x7F, 0x81, 0xFE, 0xFF,
 	};
 	static const size_t sizes[] = { 0, 8, 16, 64 };
 	uint32_t buf[16];
@@ -376,6 +450,7 @@ FIXTURE_SETUP(refused)
 FIXTURE_TEARDOWN(refused)
 {
 	struct iuc_signal s;
+	uint32_t err = 0;
 
 	EXPECT_EQ(1, handled(self->fd, IUC_SIG_PIPE_CLOSED));
 	EXPECT_EQ(0, handled(self->fd, IUC_SIG_RECV_PIPE));
@@ -384,6 +459,9 @@ FIXTURE_TEARDOWN(refused)
 	EXPECT_EQ(0, peer_read_sig(&self->tgt, &s, TIMEOUT_MS));
 	EXPECT_EQ(IUC_SIG_PIPE_CLOSED, s.code);
 	EXPECT_EQ(self->op.peer_id, s.data.pipe_closed.id);
+	/* No refused REGISTER_SERVICE made the test process a service. */
+	EXPECT_EQ(0, iuc_register_service(self->fd, IUC_SCOPE_USER, &err));
+	EXPECT_EQ(IUC_E_NONE, err);
 	EXPECT_EQ(0, peer_stop(&self->tgt));
 	munmap(self->buf, MAX_IOC_SIZE + 1);
 }
@@ -475,10 +553,15 @@ TEST(size_above_ver0_zero_tail_accepted)
 		EXPECT_EQ(0, handled(fd, IUC_SIG_RECV_PIPE));
 	}
 
-	/* READY, once, with the largest size. */
+	/* READY and REGISTER_SERVICE, once each, with the largest size. */
 	memset(buf, 0, MAX_IOC_SIZE + 1);
 	EXPECT_EQ(0, call_larger(fd, IUC_CALL_READY, buf, IUC_READY_SIZE_VER0, 0));
 	EXPECT_EQ(-EALREADY, iuc_ready(fd, NULL));
+	memset(buf, 0, MAX_IOC_SIZE + 1);
+	((struct iuc_register_service *)buf)->scope = IUC_SCOPE_USER;
+	EXPECT_EQ(0, call_larger(fd, IUC_CALL_REGISTER_SERVICE, buf,
+				 IUC_REGISTER_SERVICE_SIZE_VER0, 0));
+	EXPECT_EQ(-EALREADY, iuc_register_service(fd, IUC_SCOPE_USER, NULL));
 	EXPECT_EQ(0, peer_stop(&tgt));
 	munmap(buf, MAX_IOC_SIZE + 1);
 }
@@ -547,6 +630,15 @@ TEST_F(refused, pad_nonzero_einval)
 		{ IUC_CALL_OPEN_PIPE, IUC_OPEN_PIPE_SIZE_VER0,
 		  offsetof(struct iuc_open_pipe, __pad),
 		  sizeof(((struct iuc_open_pipe *)0)->__pad) },
+		{ IUC_CALL_CONNECT_SERVICE, IUC_CONNECT_SERVICE_SIZE_VER0,
+		  offsetof(struct iuc_connect_service, __pad),
+		  sizeof(((struct iuc_connect_service *)0)->__pad) },
+		{ IUC_CALL_ACCEPT_SERVICE_CONN, IUC_ACCEPT_SERVICE_CONN_SIZE_VER0,
+		  offsetof(struct iuc_accept_service_conn, __pad),
+		  sizeof(((struct iuc_accept_service_conn *)0)->__pad) },
+		{ IUC_CALL_REGISTER_SERVICE, IUC_REGISTER_SERVICE_SIZE_VER0,
+		  offsetof(struct iuc_register_service, __pad),
+		  sizeof(((struct iuc_register_service *)0)->__pad) },
 	};
 	uint8_t *buf = self->buf;
 
