@@ -273,4 +273,177 @@ TEST_F(uring, linked_cmd_keeps_its_argument)
 	EXPECT_EQ(ERR_SENTINEL, b.error);
 }
 
+/* ---- services through io_uring -------------------------------------------------- */
+
+#define PARAM_DELAY	PARAM_DIR "service_answer_delay_ms"
+#define RING_DELAY_MS	20000	/* no answer is late by chance */
+#define SHORT_DELAY_MS	300
+
+/*
+ * The test process's context (READY, handling SERVICE_CONN_REQUEST) and
+ * ring; a READY service peer of the test's application and a READY
+ * client peer.  The answer delay RING_DELAY_MS, restored after.
+ */
+FIXTURE(ring_svc) {
+	struct io_uring ring;
+	int fd;
+	long long saved_delay;
+	uint32_t anid;
+	struct peer svc, c;
+};
+
+FIXTURE_SETUP(ring_svc)
+{
+	static const uint8_t req[] = { IUC_SIG_SERVICE_CONN_REQUEST };
+
+	self->saved_delay = param_read(PARAM_DELAY);
+	ASSERT_LT(0, self->saved_delay);
+	ASSERT_EQ(0, param_write(PARAM_DELAY, RING_DELAY_MS));
+	self->anid = (uint32_t)ipc_ns_ino();
+	self->fd = iuc_ctx(req, 1, true);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, io_uring_queue_init(8, &self->ring, 0));
+	ASSERT_EQ(0, peer_start_ctx(&self->svc, req, 1, false));
+	ASSERT_EQ(0, peer_start_ctx(&self->c, NULL, 0, true));
+}
+
+FIXTURE_TEARDOWN(ring_svc)
+{
+	EXPECT_EQ(0, peer_stop(&self->svc));
+	EXPECT_EQ(0, peer_stop(&self->c));
+	io_uring_queue_exit(&self->ring);
+	close(self->fd);
+	EXPECT_EQ(0, param_write(PARAM_DELAY, self->saved_delay));
+}
+
+/* The service peer registers and is READY. */
+static void ring_svc_serve(struct __test_metadata *_metadata, struct peer *svc)
+{
+	ASSERT_EQ(0, peer_register(svc, IUC_SCOPE_USER, NULL));
+	ASSERT_EQ(0, peer_ready(svc, NULL));
+}
+
+/* The request the service @svc got from process @client: its id, 0 if none. */
+static uint64_t ring_svc_request(struct __test_metadata *_metadata, struct side svc,
+				 pid_t client)
+{
+	struct iuc_signal s;
+
+	if (side_read_sig(svc, &s, TIMEOUT_MS) || s.code != IUC_SIG_SERVICE_CONN_REQUEST) {
+		TH_LOG("no request");
+		return 0;
+	}
+	EXPECT_EQ((uint64_t)client, s.data.conn_request.client_pid);
+	return s.object;
+}
+
+/*
+ * CONNECT_SERVICE through the ring waits in io_uring for the answer: the
+ * completion comes when a client thread of the service accepts, with the
+ * connection in the struct.
+ */
+TEST_F(ring_svc, connect_completes_when_the_service_accepts)
+{
+	struct iuc_connect_service cs = { .error = ERR_SENTINEL };
+	struct io_uring_cqe *cqe;
+	struct svc_thread t;
+	uint64_t req;
+	__u64 ud;
+	int res;
+
+	ring_svc_serve(_metadata, &self->svc);
+	cs.anid = self->anid;
+	cs.command = 3;
+	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd, IUC_IOC_CONNECT_SERVICE, &cs, 7));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	req = ring_svc_request(_metadata, side_peer(&self->svc), getpid());
+	ASSERT_NE(0, req);
+	EXPECT_EQ(-EAGAIN, io_uring_peek_cqe(&self->ring, &cqe));
+
+	ASSERT_EQ(0, peer_svc_thread(&self->svc, req, &t));
+	ASSERT_EQ(0, wait_cqe(&self->ring, &ud, &res));
+	EXPECT_EQ(7, ud);
+	EXPECT_EQ(0, res);
+	EXPECT_EQ(IUC_E_NONE, cs.error);
+	EXPECT_NE(0, cs.conn_id);
+	EXPECT_NE(0, cs.sc);
+	EXPECT_NE(0, cs.rc);
+	EXPECT_EQ(0, iuc_end_service_conn(self->fd, cs.conn_id, NULL));
+}
+
+/*
+ * A request through the ring that nobody answers completes, as the ioctl
+ * does, after about the answer delay: ETIMEDOUT 0x31.  The late answer is
+ * 0x30.
+ */
+TEST_F(ring_svc, unanswered_connect_completes_after_the_answer_delay)
+{
+	struct iuc_connect_service cs = { .error = ERR_SENTINEL };
+	uint64_t req;
+	uint32_t err = 0;
+	__u64 ud;
+	int res;
+
+	ASSERT_EQ(0, param_write(PARAM_DELAY, SHORT_DELAY_MS));
+	ring_svc_serve(_metadata, &self->svc);
+	cs.anid = self->anid;
+	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd, IUC_IOC_CONNECT_SERVICE, &cs, 8));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	req = ring_svc_request(_metadata, side_peer(&self->svc), getpid());
+	ASSERT_NE(0, req);
+	ASSERT_EQ(0, wait_cqe(&self->ring, &ud, &res));
+	EXPECT_EQ(8, ud);
+	EXPECT_EQ(-ETIMEDOUT, res);
+	EXPECT_EQ(IUC_E_CONNECT_REJECTED, cs.error);
+	EXPECT_EQ(0, cs.conn_id);
+	EXPECT_EQ(-ETIMEDOUT, peer_reject(&self->svc, req, &err));
+	EXPECT_EQ(IUC_E_REJECT_TOO_LATE, err);
+}
+
+/*
+ * ACCEPT_SERVICE_CONN through the ring is refused (EOPNOTSUPP, 0x02): an
+ * io_uring worker cannot be a client thread.  The request still waits:
+ * the test process, the service here, accepts it in its own thread.
+ * REJECT through the ring works.
+ */
+TEST_F(ring_svc, accept_through_io_uring_is_eopnotsupp_0x02)
+{
+	struct iuc_accept_service_conn ac = { .error = ERR_SENTINEL };
+	struct iuc_reject_service_conn rj = { .error = ERR_SENTINEL };
+	struct peer_msg m = peer_msg_connect(self->anid, 4, IUC_SERVICE_STRICT);
+	struct iuc_connect_service conn;
+	__u64 ud;
+	int res;
+
+	ASSERT_EQ(0, iuc_register_service(self->fd, IUC_SCOPE_USER, NULL));
+	ASSERT_EQ(0, peer_send(&self->c, &m));
+	ac.request_id = ring_svc_request(_metadata, side_test(self->fd), self->c.pid);
+	ASSERT_NE(0, ac.request_id);
+	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd, IUC_IOC_ACCEPT_SERVICE_CONN, &ac, 9));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_cqe(&self->ring, &ud, &res));
+	EXPECT_EQ(-EOPNOTSUPP, res);
+	EXPECT_EQ(IUC_E_INVALID_ARG, ac.error);
+	EXPECT_EQ(0, ac.rc);
+	EXPECT_EQ(0, ac.sc);
+	EXPECT_EQ(0, ac.is_client_thread);
+
+	EXPECT_EQ(0, iuc_accept_service_conn(self->fd, ac.request_id, &ac));
+	EXPECT_EQ(1, ac.is_client_thread);
+	EXPECT_EQ(0, peer_connect_wait(&self->c, &conn));
+	EXPECT_EQ(IUC_E_NONE, conn.error);
+	EXPECT_EQ(0, peer_end(&self->c, conn.conn_id, NULL));
+
+	ASSERT_EQ(0, peer_send(&self->c, &m));
+	rj.request_id = ring_svc_request(_metadata, side_test(self->fd), self->c.pid);
+	ASSERT_NE(0, rj.request_id);
+	ASSERT_EQ(0, prep_iuc_cmd(&self->ring, self->fd, IUC_IOC_REJECT_SERVICE_CONN, &rj, 10));
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, wait_cqe(&self->ring, &ud, &res));
+	EXPECT_EQ(0, res);
+	EXPECT_EQ(IUC_E_NONE, rj.error);
+	EXPECT_EQ(-ECONNREFUSED, peer_connect_wait(&self->c, &conn));
+	EXPECT_EQ(IUC_E_CONNECT_REJECTED, conn.error);
+}
+
 TEST_HARNESS_MAIN
