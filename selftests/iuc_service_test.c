@@ -1124,13 +1124,14 @@ FIXTURE_SETUP(limits)
 
 FIXTURE_TEARDOWN(limits)
 {
-	EXPECT_EQ(0, peer_stop(&self->svc));
-	EXPECT_EQ(0, peer_stop(&self->c1));
-	EXPECT_EQ(0, peer_stop(&self->c2));
+	/* The limits first: no later test may run with them. */
 	EXPECT_EQ(0, param_write(PARAM_MAX_PIPES, self->saved_pipes));
 	EXPECT_EQ(0, param_write(PARAM_MAX_PIPE_KIB, self->saved_kib));
 	EXPECT_EQ(0, param_write(PARAM_MAX_QUEUED, self->saved_queue));
 	EXPECT_EQ(0, param_write(PARAM_DELAY, self->saved_delay));
+	EXPECT_EQ(0, peer_stop(&self->svc));
+	EXPECT_EQ(0, peer_stop(&self->c1));
+	EXPECT_EQ(0, peer_stop(&self->c2));
 }
 
 /* Root service and clients of the test's application. */
@@ -1920,8 +1921,10 @@ TEST_F_TIMEOUT(crowd, sixty_four_clients_echo_through_one_service, 240)
 
 		if (peer_read_sig(&self->svc, &s, TIMEOUT_MS)) {
 			log_unanswered(_metadata, self->c, req, CROWD);
-			ASSERT_TRUE(false) TH_LOG("request %d never came (a record readable now: %d)",
-						  n, peer_sig_pending(&self->svc));
+			ASSERT_TRUE(false) TH_LOG("request %d never came (a record readable now: %d, "
+						  "max_queued_signals %lld)", n,
+						  peer_sig_pending(&self->svc),
+						  param_read(PARAM_MAX_QUEUED));
 		}
 		ASSERT_EQ(IUC_SIG_SERVICE_CONN_REQUEST, s.code);
 		i = s.data.conn_request.command;
