@@ -1093,6 +1093,48 @@ TEST_F(svc, client_thread_accepting_a_second_connection_is_ebusy_0x21)
 	EXPECT_EQ(0, peer_stop(&c3));
 }
 
+/*
+ * exec(2) in a service: the thread that calls it stays the same task, so
+ * the connection its main thread accepted stays open and carries data to
+ * and from the new image; every other thread ends, and the client of the
+ * connection one of them accepted gets SERVER_QUITTED (END: 0x21, the
+ * service lives on).
+ */
+TEST_F(svc, exec_keeps_the_callers_connection_and_ends_the_other_threads)
+{
+	struct iuc_connect_service conn1, conn2;
+	struct iuc_accept_service_conn acc;
+	struct iuc_pipe_read r;
+	struct svc_thread t;
+	uint64_t req1, req2, bad;
+
+	request(_metadata, &self->c1, &self->svc, self->anid, CMD, IUC_SERVICE_STRICT,
+		DELAY_MS, &req1);
+	ASSERT_EQ(0, peer_accept(&self->svc, req1, &acc));
+	ASSERT_EQ(0, peer_connect_wait(&self->c1, &conn1));
+	connect_to(_metadata, &self->c2, &self->svc, self->anid, DELAY_MS, &req2, &t, &conn2);
+
+	ASSERT_EQ(0, peer_exec(&self->svc));
+	expect_server_quitted(_metadata, &self->c2, conn2.conn_id, self->svc.pid);
+	expect_end(_metadata, &self->c2, conn2.conn_id, -ESRCH, IUC_E_END_SERVER_TERMINATED);
+	EXPECT_NO_RECORD(&self->c1);
+
+	EXPECT_EQ(0, peer_write(&self->c1, conn1.sc, 100, IUC_IO_BLOCK, 3, 0, NULL));
+	EXPECT_EQ(0, peer_read(&self->svc, acc.rc, 0, IUC_IO_BLOCK, 3, 0, IUC_MESSAGE_MAX,
+			       &r, &bad));
+	EXPECT_EQ(100, r.transferred);
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_EQ(0, peer_write(&self->svc, acc.sc, 200, IUC_IO_BLOCK, 4, 0, NULL));
+	EXPECT_EQ(0, peer_read(&self->c1, conn1.rc, 0, IUC_IO_BLOCK, 4, 0, IUC_MESSAGE_MAX,
+			       &r, &bad));
+	EXPECT_EQ(200, r.transferred);
+	EXPECT_EQ(PAT_NO_BAD, bad);
+	EXPECT_NO_RECORD(&self->svc);
+
+	expect_end(_metadata, &self->c1, conn1.conn_id, 0, IUC_E_NONE);
+	expect_client_record(_metadata, &self->svc, IUC_SIG_SERVICE_CLIENT_QUITTED, req1);
+}
+
 /* ---- limits ----------------------------------------------------------------------------------- */
 
 /*
@@ -1404,6 +1446,23 @@ TEST_F(conns, end_of_an_unknown_connection_is_ebadf_0x10)
 	expect_rt_nowhere(_metadata, &self->svc, SIG_QUITTED);
 }
 
+/* A pipe end of a peer. */
+struct pipe_of {
+	struct peer *p;
+	uint64_t id;
+};
+
+/* poll_until(): the pipe of the end holds data (1), not yet (0), or PIPE_INFO failed. */
+static int holds_data(void *arg)
+{
+	struct pipe_of *e = arg;
+	struct iuc_pipe_info i;
+
+	if (peer_info(e->p, e->id, &i))
+		return -1;
+	return i.room < i.capacity;
+}
+
 /*
  * A client thread that ends while its connection is open: the client gets
  * SERVICE_SERVER_QUITTED with the connection id (its signal from the
@@ -1414,21 +1473,17 @@ TEST_F(conns, end_of_an_unknown_connection_is_ebadf_0x10)
  */
 TEST_F(conns, client_thread_exit_sends_server_quitted)
 {
+	struct pipe_of pending;
 	struct iuc_connect_service conn;
-	struct iuc_pipe_info i;
 	struct iuc_pipe_read r;
 	struct svc_thread t;
 	uint64_t req, bad = 0;
 
 	/* An echo the client has not read when the thread ends. */
 	ASSERT_EQ(0, peer_write(&self->c[0], self->conn[0].sc, 1000, IUC_IO_BLOCK, 7, 0, NULL));
-	for (int n = 0; n < TIMEOUT_MS; n++) {
-		ASSERT_EQ(0, peer_info(&self->c[0], self->conn[0].rc, &i));
-		if (i.room < i.capacity)
-			break;
-		usleep(1000);
-	}
-	ASSERT_LT(i.room, i.capacity) TH_LOG("no echo");
+	pending.p = &self->c[0];
+	pending.id = self->conn[0].rc;
+	ASSERT_LT(0, poll_until(holds_data, &pending)) TH_LOG("no echo");
 	ASSERT_EQ(0, peer_svc_thread_exit(&self->svc, self->t[0].index));
 
 	expect_server_quitted(_metadata, &self->c[0], self->conn[0].conn_id, self->svc.pid);
@@ -1452,6 +1507,56 @@ TEST_F(conns, client_thread_exit_sends_server_quitted)
 	expect_echo(_metadata, &self->c[1], &self->conn[1], 3);
 	connect_to(_metadata, &self->c[0], &self->svc, self->anid, DELAY_MS, &req, &t, &conn);
 	expect_echo(_metadata, &self->c[0], &conn, 3);
+}
+
+/*
+ * END_SERVICE_CONN wakes the client thread blocked writing an echo into
+ * the full service-to-client pipe (its client never read): the write
+ * fails EPIPE 0x21.
+ */
+TEST_F(conns, end_wakes_the_client_thread_blocked_writing)
+{
+	struct svc_echo e;
+
+	/* Two echoes of 32 KiB fill the 64 KiB pipe; the third one waits. */
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, peer_write(&self->c[0], self->conn[0].sc, 32768, IUC_IO_BLOCK,
+					(uint64_t)i, 0, NULL)) TH_LOG("message %d", i);
+	}
+	ASSERT_TRUE(side_wait_status(side_peer(&self->c[0]), self->conn[0].rc,
+				     IUC_PIPE_WRITE_PENDING | IUC_PIPE_FULL,
+				     IUC_PIPE_WRITE_PENDING | IUC_PIPE_FULL))
+		TH_LOG("the client thread does not wait to write");
+	EXPECT_EQ(-ETIMEDOUT, peer_svc_thread_wait(&self->svc, self->t[0].index, 0, &e));
+
+	expect_end(_metadata, &self->c[0], self->conn[0].conn_id, 0, IUC_E_NONE);
+	ASSERT_EQ(0, peer_svc_thread_wait(&self->svc, self->t[0].index, TIMEOUT_MS, &e));
+	EXPECT_EQ(-EPIPE, e.ret);
+	EXPECT_EQ(IUC_E_WRITE_CLOSED, e.error);
+	EXPECT_EQ(2, e.msgs);
+	expect_client_record(_metadata, &self->svc, IUC_SIG_SERVICE_CLIENT_QUITTED, self->req[0]);
+	expect_echo(_metadata, &self->c[1], &self->conn[1], 2);
+}
+
+/*
+ * The end of a client thread wakes its client blocked reading the
+ * connection's RC: the read fails EPIPE 0x21.
+ */
+TEST_F(conns, client_thread_exit_wakes_the_client_blocked_reading)
+{
+	struct peer_msg m = peer_msg_read(self->conn[0].rc, 0, IUC_IO_BLOCK, 1, 0,
+					  IUC_MESSAGE_MAX);
+	struct peer_reply r;
+
+	ASSERT_EQ(0, peer_send(&self->c[0], &m));
+	ASSERT_TRUE(side_wait_status(side_peer(&self->svc), self->t[0].acc.sc,
+				     IUC_PIPE_READ_PENDING, IUC_PIPE_READ_PENDING))
+		TH_LOG("the client does not wait to read");
+	ASSERT_EQ(0, peer_svc_thread_exit(&self->svc, self->t[0].index));
+	EXPECT_EQ(-EPIPE, peer_wait(&self->c[0], &r, TIMEOUT_MS));
+	EXPECT_EQ(IUC_E_READ_CLOSED, r.error);
+	EXPECT_EQ(0, r.u.r.transferred);
+	expect_server_quitted(_metadata, &self->c[0], self->conn[0].conn_id, self->svc.pid);
 }
 
 /*
@@ -1746,6 +1851,113 @@ TEST_F(apps, connect_across_applications_while_open_pipe_is_refused)
 	expect_open_refused(_metadata, &self->other, &self->c);
 	expect_open_refused(_metadata, &self->inner, &self->svc);
 	expect_open_refused(_metadata, &self->svc, &self->inner);
+}
+
+/* ---- a process that is its own client ---------------------------------------------------- */
+
+/*
+ * The test process in an application of its own (a new IPC namespace),
+ * registered as its instance, handling every service signal (records).
+ */
+FIXTURE(own) {
+	long long saved_delay;
+	uint32_t anid;
+	int fd;
+};
+
+FIXTURE_SETUP(own)
+{
+	static const uint8_t codes[] = {
+		IUC_SIG_SERVICE_CONN_REQUEST, IUC_SIG_SERVICE_CLIENT_CLOSED,
+		IUC_SIG_SERVICE_CLIENT_QUITTED, IUC_SIG_SERVICE_SERVER_QUITTED,
+		IUC_SIG_PIPE_CLOSED,
+	};
+
+	self->fd = -1;
+	self->saved_delay = delay_set(DELAY_MS);
+	ASSERT_LT(0, self->saved_delay);
+	ASSERT_EQ(0, unshare(CLONE_NEWIPC));
+	self->anid = (uint32_t)ipc_ns_ino();
+	self->fd = iuc_ctx(codes, ARRAY_SIZE(codes), true);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, iuc_register_service(self->fd, IUC_SCOPE_USER, NULL));
+}
+
+FIXTURE_TEARDOWN(own)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	EXPECT_EQ(0, param_write(PARAM_DELAY, self->saved_delay));
+}
+
+/*
+ * A thread of the test process connects to the process's own instance;
+ * the main thread reads the request and accepts: the request names the
+ * process itself.  Returns the connection in @cs and the service's ends
+ * in @acc.
+ */
+static void connect_to_myself(struct __test_metadata *_metadata, int fd, uint32_t anid,
+			      uint64_t *req, struct iuc_connect_service *cs,
+			      struct iuc_accept_service_conn *acc)
+{
+	struct async_call call;
+	struct iuc_signal s;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->error = ERR_SENTINEL;
+	cs->anid = anid;
+	cs->command = 9;
+	ASSERT_EQ(0, async_call_start(&call, fd, IUC_IOC_CONNECT_SERVICE, cs));
+	ASSERT_EQ(0, iuc_read_sig(fd, &s, TIMEOUT_MS));
+	ASSERT_EQ(IUC_SIG_SERVICE_CONN_REQUEST, s.code);
+	EXPECT_EQ((uint64_t)getpid(), s.data.conn_request.client_pid);
+	*req = s.object;
+	ASSERT_EQ(0, iuc_accept_service_conn(fd, *req, acc));
+	ASSERT_EQ(0, async_call_join(&call));
+	ASSERT_EQ(0, call.ret) TH_LOG("CONNECT: error 0x%x", cs->error);
+	EXPECT_EQ(IUC_E_NONE, cs->error);
+}
+
+/*
+ * A process is a client of its own service: the connection carries data
+ * both ways within the process, END tells its client thread (the main
+ * thread) CLIENT_QUITTED, and the main thread accepts the next one.  When
+ * the context ends with that connection open, it ends as the service and
+ * as the client at once; a new context of the process works.
+ */
+TEST_F(own, a_process_is_its_own_client)
+{
+	struct iuc_connect_service cs, again;
+	struct iuc_accept_service_conn acc;
+	struct iuc_pipe_write w;
+	struct iuc_pipe_read r;
+	struct iuc_signal s;
+	char buf[64];
+	uint64_t req;
+
+	connect_to_myself(_metadata, self->fd, self->anid, &req, &cs, &acc);
+	EXPECT_EQ(0, iuc_pipe_write(self->fd, cs.sc, "ping", 4, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(0, iuc_pipe_read(self->fd, acc.rc, buf, sizeof(buf), IUC_IO_BLOCK, &r));
+	EXPECT_EQ(4, r.transferred);
+	EXPECT_EQ(0, iuc_pipe_write(self->fd, acc.sc, "pong!", 5, IUC_IO_BLOCK, &w));
+	EXPECT_EQ(0, iuc_pipe_read(self->fd, cs.rc, buf, sizeof(buf), IUC_IO_BLOCK, &r));
+	EXPECT_EQ(5, r.transferred);
+	EXPECT_EQ(0, memcmp(buf, "pong!", 5));
+	EXPECT_EQ(-EISCONN, iuc_connect_service(self->fd, self->anid, 9, IUC_SERVICE_STRICT, &again));
+	EXPECT_EQ(IUC_E_CONNECT_ALREADY, again.error);
+
+	EXPECT_EQ(0, iuc_end_service_conn(self->fd, cs.conn_id, NULL));
+	ASSERT_EQ(0, iuc_read_sig(self->fd, &s, TIMEOUT_MS));
+	EXPECT_EQ(IUC_SIG_SERVICE_CLIENT_QUITTED, s.code);
+	EXPECT_EQ(req, s.object);
+	EXPECT_EQ(0, iuc_sig_pending(self->fd));
+
+	connect_to_myself(_metadata, self->fd, self->anid, &req, &cs, &acc);
+	EXPECT_EQ(0, iuc_pipe_write(self->fd, cs.sc, "left", 4, IUC_IO_BLOCK, &w));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = iuc_ctx(NULL, 0, true);
+	ASSERT_LE(0, self->fd) TH_LOG("a new context: %s", strerror(-self->fd));
+	EXPECT_EQ(0, iuc_register_service(self->fd, IUC_SCOPE_USER, NULL));
 }
 
 /* ---- users --------------------------------------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #include "calls.h"
 #include "side.h"
 #include "stream.h"
+#include "util.h"
 
 pid_t side_pid(struct side s)
 {
@@ -46,6 +47,27 @@ int side_status(struct side s, uint64_t id)
 	int ret = side_info(s, id, &i);
 
 	return ret ? ret : i.status;
+}
+
+struct side_status_wait {
+	struct side s;
+	uint64_t id;
+	uint8_t mask, want;
+};
+
+static int side_status_reached(void *arg)
+{
+	struct side_status_wait *w = arg;
+	int st = side_status(w->s, w->id);
+
+	return st < 0 ? -1 : (st & w->mask) == w->want;
+}
+
+bool side_wait_status(struct side s, uint64_t id, uint8_t mask, uint8_t want)
+{
+	struct side_status_wait w = { .s = s, .id = id, .mask = mask, .want = want };
+
+	return poll_until(side_status_reached, &w) > 0;
 }
 
 int side_write(struct side s, uint64_t id, uint64_t count, uint8_t mode,

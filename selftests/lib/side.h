@@ -12,6 +12,7 @@
 #ifndef IUC_LIB_SIDE_H
 #define IUC_LIB_SIDE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -49,6 +50,8 @@ int side_close_pipe(struct side s, uint64_t id, uint32_t *err);
 int side_info(struct side s, uint64_t id, struct iuc_pipe_info *out);
 /* Status byte of @id, or -errno. */
 int side_status(struct side s, uint64_t id);
+/* iuc_pipe_wait_status() of either side: true once (status & @mask) == @want. */
+bool side_wait_status(struct side s, uint64_t id, uint8_t mask, uint8_t want);
 /* Write bytes [@off, +@count) of pattern @seed to SC @id; @out may be NULL. */
 int side_write(struct side s, uint64_t id, uint64_t count, uint8_t mode,
 	       uint64_t seed, uint64_t off, struct iuc_pipe_write *out);

@@ -445,19 +445,38 @@ int async_io_start(struct async_io *io, int fd, uint64_t id, bool write,
 	return ret;
 }
 
-bool iuc_pipe_wait_status(int fd, uint64_t id, uint8_t mask, uint8_t want)
+int poll_until(int (*cond)(void *arg), void *arg)
 {
 	for (long i = 0; i < 1000 + TIMEOUT_MS; i++) {
-		int st = iuc_pipe_status(fd, id);
+		int ret = cond(arg);
 
-		if (st < 0)
-			return false;
-		if ((st & mask) == want)
-			return true;
+		if (ret)
+			return ret;
 		if (i < 1000)
 			sched_yield();
 		else
 			usleep(1000);
 	}
-	return false;
+	return 0;
+}
+
+struct status_wait {
+	int fd;
+	uint64_t id;
+	uint8_t mask, want;
+};
+
+static int status_reached(void *arg)
+{
+	struct status_wait *w = arg;
+	int st = iuc_pipe_status(w->fd, w->id);
+
+	return st < 0 ? -1 : (st & w->mask) == w->want;
+}
+
+bool iuc_pipe_wait_status(int fd, uint64_t id, uint8_t mask, uint8_t want)
+{
+	struct status_wait w = { .fd = fd, .id = id, .mask = mask, .want = want };
+
+	return poll_until(status_reached, &w) > 0;
 }

@@ -129,6 +129,12 @@ int async_io_start(struct async_io *io, int fd, uint64_t id, bool write,
 		   void *buf, uint64_t count, uint8_t mode);
 
 /*
+ * Call @cond(@arg) until it returns nonzero (yielding, then sleeping 1 ms
+ * between calls): its result, or 0 after about TIMEOUT_MS (only a bound).
+ */
+int poll_until(int (*cond)(void *arg), void *arg);
+
+/*
  * Poll PIPE_INFO of @id until (status & @mask) == @want.  True when seen,
  * false when PIPE_INFO fails or after about TIMEOUT_MS (only a bound).
  */
