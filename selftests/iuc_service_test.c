@@ -946,6 +946,26 @@ TEST_F(late, unanswered_request_times_out_and_late_answers_are_etimedout_0x30)
 	expect_echo(_metadata, &self->c, &conn, 2);
 }
 
+/*
+ * The answer delay is clamped to 1..60000 ms when a request is made (the
+ * record's field is 16 bits): 100000 gives 60000 in the record; 0 gives 1,
+ * and an unanswered request then times out (ETIMEDOUT 0x31).
+ */
+TEST_F(late, answer_delay_is_clamped_to_1_to_60000_ms)
+{
+	uint64_t req;
+
+	ASSERT_EQ(0, param_write(PARAM_DELAY, 100000));
+	request(_metadata, &self->c, &self->svc, self->anid, CMD, IUC_SERVICE_STRICT,
+		60000, &req);
+	EXPECT_EQ(0, peer_reject(&self->svc, req, NULL));
+	expect_answer(_metadata, &self->c, -ECONNREFUSED, IUC_E_CONNECT_REJECTED);
+
+	ASSERT_EQ(0, param_write(PARAM_DELAY, 0));
+	request(_metadata, &self->c, &self->svc, self->anid, CMD, IUC_SERVICE_STRICT, 1, &req);
+	expect_answer(_metadata, &self->c, -ETIMEDOUT, IUC_E_CONNECT_REJECTED);
+}
+
 /* ---- ACCEPT_SERVICE_CONN, REJECT_SERVICE_CONN ---------------------------------------------- */
 
 /*
