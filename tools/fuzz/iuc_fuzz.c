@@ -53,6 +53,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -120,7 +121,8 @@ enum op {
 	OP_OPEN_PIPE, OP_SEND_PIPE, OP_PIPE_WRITE, OP_PIPE_READ, OP_PIPE_INFO,
 	OP_CLOSE_PIPE, OP_CONNECT_SERVICE, OP_END_SERVICE_CONN,
 	OP_ACCEPT_SERVICE_CONN, OP_REJECT_SERVICE_CONN, OP_MEM_UNMAP,
-	OP_SHARE_MEM, OP_UNSHARE_MEM, OP_MEM_SHARING_INFO, OP_RANDOM_IOCTL,
+	OP_SHARE_MEM, OP_UNSHARE_MEM, OP_MEM_SHARING_INFO, OP_REGISTER_SERVICE,
+	OP_RANDOM_IOCTL,
 	OP_URING, OP_READ, OP_POLL, OP_MMAP, OP_VMA, OP_TOUCH, OP_REOPEN,
 	OP_DUP, OP_FORK, OP_EXEC, OP_ARENA, OP_LANE,
 	NR_OPS
@@ -130,7 +132,7 @@ static const char *const op_names[NR_OPS] = {
 	"OPEN_PIPE", "SEND_PIPE", "PIPE_WRITE", "PIPE_READ", "PIPE_INFO",
 	"CLOSE_PIPE", "CONNECT_SERVICE", "END_SERVICE_CONN",
 	"ACCEPT_SERVICE_CONN", "REJECT_SERVICE_CONN", "MEM_UNMAP",
-	"SHARE_MEM", "UNSHARE_MEM", "MEM_SHARING_INFO", "random ioctl",
+	"SHARE_MEM", "UNSHARE_MEM", "MEM_SHARING_INFO", "REGISTER_SERVICE", "random ioctl",
 	"io_uring sqe", "read", "poll", "mmap segment", "mremap/mprotect/madvise/munmap",
 	"touch mapping", "close+reopen", "dup+close", "fork", "exec",
 	"arena remap", "lane calls",
@@ -139,7 +141,8 @@ static const char *const op_names[NR_OPS] = {
 /* errno classes counted per operation */
 static const int errs[] = { EINVAL, EBADF, EPIPE, EFAULT, EAGAIN, EINTR, ESRCH, ENOENT,
 			    EMSGSIZE, EBADFD, ENOTTY, ENOMEM, E2BIG, EPERM, EACCES, ENXIO,
-			    ECANCELED, EINPROGRESS, EALREADY, EBUSY, EDQUOT };
+			    ECANCELED, EINPROGRESS, EALREADY, EBUSY, EDQUOT, EADDRINUSE,
+			    ECONNREFUSED, ECONNRESET, ETIMEDOUT, EISCONN };
 #define NR_ERRS (sizeof(errs) / sizeof(errs[0]) + 1)	/* + other */
 
 struct lane_stats {
@@ -286,8 +289,8 @@ static void install_handlers(void)
 	sigaction(SIGBUS, &sa, NULL);
 }
 
-/* A timer that sends SIGUSR1 to the calling thread every ~@ms. */
-static void arm_interrupts(unsigned int ms)
+/* A timer that sends SIGUSR1 to the calling thread every ~@ms; false if none. */
+static bool arm_interrupts(unsigned int ms)
 {
 	struct sigevent sev;
 	struct itimerspec its;
@@ -300,12 +303,13 @@ static void arm_interrupts(unsigned int ms)
 	/* fails (EAGAIN) when the user's RLIMIT_SIGPENDING is used up */
 	if (timer_create(CLOCK_MONOTONIC, &sev, &t)) {
 		atomic_fetch_add(&S->timer_failed, 1);
-		return;
+		return false;
 	}
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_nsec = (long)(ms * 1000000L + rn(ms * 1000000L));
 	its.it_interval.tv_nsec = (long)ms * 1000000L;
 	timer_settime(t, 0, &its, NULL);
+	return true;
 }
 
 static double now(void)
@@ -352,6 +356,11 @@ struct proc {
 	atomic_ulong stale[POOL];	/* closed or sent ids */
 	atomic_ulong peer[POOL];	/* other processes' ids */
 	atomic_ulong segs[POOL];	/* our segments (shared or received) */
+	atomic_ulong conns[POOL];	/* our service connections (client) */
+	atomic_ulong reqs[POOL];	/* connection requests we read (service) */
+	atomic_int conn_threads;	/* live threads that accepted one */
+	uint32_t anid;			/* our application: inode of /proc/self/ns/ipc */
+	bool service;
 	atomic_ulong id_max;
 	struct mapping maps[MAX_MAPS];	/* segment mappings of ours */
 	unsigned char *arena;		/* ARENA_PAGES of private anon memory */
@@ -383,6 +392,16 @@ static uint64_t pool_get(atomic_ulong *pool)
 	return 0;
 }
 
+static void pool_drop(atomic_ulong *pool, uint64_t v)
+{
+	for (unsigned int i = 0; i < POOL; i++) {
+		unsigned long w = v;
+
+		if (atomic_compare_exchange_strong(&pool[i], &w, 0))
+			break;
+	}
+}
+
 static void note_id(uint64_t id)
 {
 	uint64_t max = atomic_load(&P.id_max);
@@ -411,14 +430,7 @@ done:
 
 static void forget_id(uint64_t id)
 {
-	unsigned int i;
-
-	for (i = 0; i < POOL; i++) {
-		unsigned long v = id;
-
-		if (atomic_compare_exchange_strong(&P.ids[i], &v, 0))
-			break;
-	}
+	pool_drop(P.ids, id);
 	pool_put(P.stale, id);
 }
 
@@ -487,6 +499,14 @@ static uint64_t pick_id(void)
 	case 10: return rnd();
 	default: return one_in(2) ? 0 : ~0ULL;
 	}
+}
+
+/* Mostly a live entry of @pool (connections, requests), else any id. */
+static uint64_t pick_from(atomic_ulong *pool)
+{
+	uint64_t v = pool_get(pool);
+
+	return v && !one_in(4) ? v : pick_id();
 }
 
 static uint64_t pick_seg(void)
@@ -700,19 +720,20 @@ static size_t build_args(struct thr *t, unsigned int nr, void *a)
 	case IUC_CALL_CONNECT_SERVICE: {
 		struct iuc_connect_service *c = a;
 
-		c->anid = one_in(2) ? (uint32_t)rnd() : 0xEFFFFFFCU;
+		/* our application, whose service is a sibling if one registered */
+		c->anid = rn(4) ? P.anid : one_in(2) ? (uint32_t)rnd() : 0xEFFFFFFCU;
 		c->command = (uint16_t)rnd();
 		c->flexible = pick_small(2);
 		return sizeof(*c);
 	}
 	case IUC_CALL_END_SERVICE_CONN:
-		((struct iuc_end_service_conn *)a)->conn_id = pick_id();
+		((struct iuc_end_service_conn *)a)->conn_id = pick_from(P.conns);
 		return sizeof(struct iuc_end_service_conn);
 	case IUC_CALL_ACCEPT_SERVICE_CONN:
-		((struct iuc_accept_service_conn *)a)->request_id = pick_id();
+		((struct iuc_accept_service_conn *)a)->request_id = pick_from(P.reqs);
 		return sizeof(struct iuc_accept_service_conn);
 	case IUC_CALL_REJECT_SERVICE_CONN:
-		((struct iuc_reject_service_conn *)a)->request_id = pick_id();
+		((struct iuc_reject_service_conn *)a)->request_id = pick_from(P.reqs);
 		return sizeof(struct iuc_reject_service_conn);
 	case IUC_CALL_MEM_UNMAP:
 		((struct iuc_mem_unmap *)a)->segment = pick_seg();
@@ -751,6 +772,9 @@ static size_t build_args(struct thr *t, unsigned int nr, void *a)
 	case IUC_CALL_MEM_SHARING_INFO:
 		((struct iuc_mem_sharing_info *)a)->segment = pick_seg();
 		return sizeof(struct iuc_mem_sharing_info);
+	case IUC_CALL_REGISTER_SERVICE:
+		((struct iuc_register_service *)a)->scope = pick_small(2);
+		return sizeof(struct iuc_register_service);
 	default: {
 		size_t n = rn(128);
 
@@ -768,7 +792,7 @@ static const unsigned int call_nrs[] = {
 	IUC_CALL_CONNECT_SERVICE, IUC_CALL_END_SERVICE_CONN,
 	IUC_CALL_ACCEPT_SERVICE_CONN, IUC_CALL_REJECT_SERVICE_CONN,
 	IUC_CALL_MEM_UNMAP, IUC_CALL_SHARE_MEM, IUC_CALL_UNSHARE_MEM,
-	IUC_CALL_MEM_SHARING_INFO,
+	IUC_CALL_MEM_SHARING_INFO, IUC_CALL_REGISTER_SERVICE,
 };
 #define NR_CALLS (sizeof(call_nrs) / sizeof(call_nrs[0]))
 
@@ -776,7 +800,7 @@ static const unsigned int call_nrs[] = {
 static unsigned int pick_call(void)
 {
 	static const unsigned char w[NR_CALLS] = {
-		2, 1, 1, 1, 8, 4, 12, 12, 3, 5, 1, 1, 1, 1, 4, 8, 3, 3,
+		2, 1, 1, 1, 8, 4, 12, 12, 3, 5, 2, 1, 1, 1, 4, 8, 3, 3, 1,
 	};
 	unsigned int total = 0, i, r;
 
@@ -895,6 +919,28 @@ static void harvest(const struct call *c)
 	case IUC_CALL_CLOSE_PIPE:
 		forget_id(((struct iuc_close_pipe *)c->arg)->id);
 		break;
+	case IUC_CALL_CONNECT_SERVICE: {
+		struct iuc_connect_service *cs = c->arg;
+
+		if (c->size >= sizeof(*cs)) {
+			pool_put(P.conns, cs->conn_id);
+			note_id(cs->sc);
+			note_id(cs->rc);
+		}
+		break;
+	}
+	case IUC_CALL_ACCEPT_SERVICE_CONN: {	/* this thread is now the client thread */
+		struct iuc_accept_service_conn *ac = c->arg;
+
+		if (c->size >= sizeof(*ac)) {
+			note_id(ac->rc);
+			note_id(ac->sc);
+		}
+		break;
+	}
+	case IUC_CALL_END_SERVICE_CONN:
+		pool_drop(P.conns, ((struct iuc_end_service_conn *)c->arg)->conn_id);
+		break;
 	case IUC_CALL_SHARE_MEM: {
 		struct iuc_share_mem *s = c->arg;
 
@@ -1005,6 +1051,112 @@ static void do_uring(struct thr *t)
 		count(OP_URING, false);
 }
 
+/*
+ * An accepted connection's client thread (service side): it accepts the
+ * request, then reads and writes the connection's pipes (never blocking: it
+ * has no interrupt timer) a random number of times and exits, which the
+ * client sees as SERVICE_SERVER_QUITTED.  Its ids also go to the pools.
+ */
+static void *conn_thread(void *p)
+{
+	struct iuc_accept_service_conn ac = { .request_id = (uintptr_t)p };
+	unsigned char buf[4096];
+	unsigned int n;
+	int r;
+
+	rnd_seed(mix64(ac.request_id ^ (uint64_t)getpid() << 32));
+	r = ioctl(atomic_load(&P.fd), IUC_IOC_ACCEPT_SERVICE_CONN, &ac);
+	count(OP_ACCEPT_SERVICE_CONN, r == 0);
+	if (!r) {
+		note_id(ac.rc);
+		note_id(ac.sc);
+	}
+	for (n = r ? 0 : (unsigned int)rn(40); n && budget_left(); n--) {
+		if (one_in(2)) {
+			struct iuc_pipe_read rd = { .id = one_in(8) ? ac.sc : ac.rc,
+				.count = (uint32_t)pick_size(sizeof(buf)) % (sizeof(buf) + 1),
+				.buf = (uintptr_t)buf, .mode = IUC_IO_TRY + (uint8_t)rn(2) };
+
+			r = ioctl(atomic_load(&P.fd), IUC_IOC_PIPE_READ, &rd);
+			count(OP_PIPE_READ, r == 0);
+		} else {
+			struct iuc_pipe_write wr = { .id = one_in(8) ? ac.rc : ac.sc,
+				.count = pick_size(sizeof(buf)) % (sizeof(buf) + 1),
+				.buf = (uintptr_t)buf, .mode = IUC_IO_TRY + (uint8_t)rn(2) };
+
+			r = ioctl(atomic_load(&P.fd), IUC_IOC_PIPE_WRITE, &wr);
+			count(OP_PIPE_WRITE, r == 0);
+		}
+		usleep((useconds_t)rn(5000));
+	}
+	atomic_fetch_sub(&P.conn_threads, 1);
+	return NULL;
+}
+
+/* A connection request read by a service: accept it (in a new thread), reject it, or not. */
+static void answer_request(uint64_t req)
+{
+	struct iuc_reject_service_conn rj = { .request_id = req };
+	pthread_attr_t at;
+	pthread_t th;
+	int r;
+
+	pool_put(P.reqs, req);	/* random ACCEPT/REJECT calls find it too */
+	switch (rn(8)) {
+	case 0: case 1: case 2: case 3: case 4:
+		if (atomic_fetch_add(&P.conn_threads, 1) < 6) {
+			pthread_attr_init(&at);
+			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+			r = pthread_create(&th, &at, conn_thread, (void *)(uintptr_t)req);
+			pthread_attr_destroy(&at);
+			if (!r)
+				break;
+		}
+		atomic_fetch_sub(&P.conn_threads, 1);
+		/* fall through: too many, reject */
+	case 5: case 6:
+		r = ioctl(atomic_load(&P.fd), IUC_IOC_REJECT_SERVICE_CONN, &rj);
+		count(OP_REJECT_SERVICE_CONN, r == 0);
+		break;
+	default:	/* no answer: the client times out */
+		break;
+	}
+}
+
+/* Learn pipe ids, segments, mappings and service events from records. */
+static void take_records(const unsigned char *buf, ssize_t r)
+{
+	for (ssize_t off = 0; off + IUC_SIGNAL_SIZE <= r; off += IUC_SIGNAL_SIZE) {
+		const struct iuc_signal *s = (const struct iuc_signal *)(buf + off);
+
+		switch (s->code) {
+		case IUC_SIG_RECV_PIPE:
+			note_id(s->data.recv_pipe.id);
+			break;
+		case IUC_SIG_RECV_SHARED_MEM:
+			pool_put(P.segs, s->object);
+			note_seg(s->object, s->data.recv_shared_mem.length);
+			if (s->data.recv_shared_mem.start)
+				note_map(s->data.recv_shared_mem.start,
+					 s->data.recv_shared_mem.length);
+			break;
+		case IUC_SIG_SERVICE_CONN_REQUEST:
+			answer_request(s->object);
+			break;
+		case IUC_SIG_SERVICE_CLIENT_CLOSED:
+		case IUC_SIG_SERVICE_CLIENT_QUITTED:
+			pool_drop(P.reqs, s->object);
+			break;
+		case IUC_SIG_SERVICE_SERVER_QUITTED:	/* END gives EPIPE now */
+			if (one_in(2))
+				pool_drop(P.conns, s->object);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 /* Read signal records; learn pipe ids, segments and mappings from them. */
 static void do_read(struct thr *t)
 {
@@ -1024,26 +1176,8 @@ static void do_read(struct thr *t)
 	}
 	r = read(fd, buf, size);
 	count(OP_READ, r > 0);
-	if (r <= 0 || buf != t->data)
-		return;
-	for (ssize_t off = 0; off + IUC_SIGNAL_SIZE <= r; off += IUC_SIGNAL_SIZE) {
-		struct iuc_signal *s = (struct iuc_signal *)(t->data + off);
-
-		switch (s->code) {
-		case IUC_SIG_RECV_PIPE:
-			note_id(s->data.recv_pipe.id);
-			break;
-		case IUC_SIG_RECV_SHARED_MEM:
-			pool_put(P.segs, s->object);
-			note_seg(s->object, s->data.recv_shared_mem.length);
-			if (s->data.recv_shared_mem.start)
-				note_map(s->data.recv_shared_mem.start,
-					 s->data.recv_shared_mem.length);
-			break;
-		default:
-			break;
-		}
-	}
+	if (r > 0 && buf == t->data)
+		take_records(t->data, r);
 }
 
 static void do_poll(void)
@@ -1327,6 +1461,9 @@ static void chaos_main(int slot, uint64_t seed, unsigned int nthreads)
 	struct thr_arg ta[MAX_THREADS];
 	struct iuc_handle_signal h;
 	struct iuc_ready rd = { 0 };
+	unsigned char recs[4 * IUC_SIGNAL_SIZE];
+	struct stat ns;
+	bool serve;
 	char name[16];
 	unsigned int i;
 	int fd;
@@ -1356,6 +1493,30 @@ static void chaos_main(int slot, uint64_t seed, unsigned int nthreads)
 	if (fd < 0)
 		_exit(4);
 	atomic_store(&P.fd, fd);
+	if (!stat("/proc/self/ns/ipc", &ns))
+		P.anid = (uint32_t)ns.st_ino;
+	/*
+	 * Half the workers try to become the service of our application (one
+	 * instance per user: the first one wins until it is killed).  The
+	 * requests come as records, read by any thread and by the main thread.
+	 */
+	if (one_in(2)) {
+		static const uint8_t codes[] = { IUC_SIG_SERVICE_CONN_REQUEST,
+			IUC_SIG_SERVICE_CLIENT_CLOSED, IUC_SIG_SERVICE_CLIENT_QUITTED,
+			IUC_SIG_SERVICE_SERVER_QUITTED };
+		struct iuc_register_service reg = { .scope = IUC_SCOPE_USER };
+
+		P.service = xioctl(fd, IUC_IOC_REGISTER_SERVICE, &reg) == 0;
+		count(OP_REGISTER_SERVICE, P.service);
+		for (i = 0; P.service && i < 4; i++) {
+			memset(&h, 0, sizeof(h));
+			h.code = codes[i];
+			h.rt_signal = one_in(4) ? (uint32_t)SIGRTMIN + (uint32_t)rn(4) : 0;
+			xioctl(fd, IUC_IOC_HANDLE_SIGNAL, &h);
+		}
+		if (P.service)
+			xioctl(fd, IUC_IOC_READY, &rd);
+	}
 	/* most workers take pipes and segments; a few stay deaf */
 	if (!one_in(6)) {
 		static const uint8_t codes[] = { IUC_SIG_RECV_PIPE, IUC_SIG_PIPE_CLOSED,
@@ -1380,8 +1541,11 @@ static void chaos_main(int slot, uint64_t seed, unsigned int nthreads)
 	/*
 	 * Once the run stops, interrupt blocked threads until they see it
 	 * (their timers may be missing: timer_create can fail).  tgkill's
-	 * SIGUSR1 is delivered even over RLIMIT_SIGPENDING.
+	 * SIGUSR1 is delivered even over RLIMIT_SIGPENDING.  A service's main
+	 * thread meanwhile reads records, so that requests are answered within
+	 * the clients' interrupt period (its own timer ends a blocking read).
 	 */
+	serve = P.service && arm_interrupts(20);
 	for (;;) {
 		unsigned int left = 0;
 
@@ -1393,7 +1557,18 @@ static void chaos_main(int slot, uint64_t seed, unsigned int nthreads)
 			for (i = 0; i < nthreads; i++)
 				if (!atomic_load(&ta[i].done))
 					pthread_kill(th[i], SIGUSR1);
-		usleep(10000);
+		if (serve && budget_left()) {
+			struct pollfd pf = { .fd = atomic_load(&P.fd), .events = POLLIN };
+			ssize_t r;
+
+			if (poll(&pf, 1, 10) == 1 && (pf.revents & POLLIN)) {
+				r = read(pf.fd, recs, sizeof(recs));
+				count(OP_READ, r > 0);
+				take_records(recs, r);
+			}
+		} else {
+			usleep(10000);
+		}
 	}
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
