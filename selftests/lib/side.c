@@ -119,3 +119,9 @@ int side_sig_pending(struct side s)
 {
 	return s.p ? peer_sig_pending(s.p) : iuc_sig_pending(s.fd);
 }
+
+/* The test process's side of side_wait_status(): see util.h. */
+bool iuc_pipe_wait_status(int fd, uint64_t id, uint8_t mask, uint8_t want)
+{
+	return side_wait_status(side_test(fd), id, mask, want);
+}

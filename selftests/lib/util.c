@@ -459,24 +459,3 @@ int poll_until(int (*cond)(void *arg), void *arg)
 	}
 	return 0;
 }
-
-struct status_wait {
-	int fd;
-	uint64_t id;
-	uint8_t mask, want;
-};
-
-static int status_reached(void *arg)
-{
-	struct status_wait *w = arg;
-	int st = iuc_pipe_status(w->fd, w->id);
-
-	return st < 0 ? -1 : (st & w->mask) == w->want;
-}
-
-bool iuc_pipe_wait_status(int fd, uint64_t id, uint8_t mask, uint8_t want)
-{
-	struct status_wait w = { .fd = fd, .id = id, .mask = mask, .want = want };
-
-	return poll_until(status_reached, &w) > 0;
-}
