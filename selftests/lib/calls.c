@@ -232,6 +232,21 @@ int iuc_pipe_read(int fd, uint64_t id, void *buf, uint32_t count,
 	return iuc_ioctl(fd, IUC_IOC_PIPE_READ, r);
 }
 
+int iuc_pipe_call(int fd, uint64_t sc, const void *wbuf, uint64_t wcount,
+		  uint64_t rc, void *rbuf, uint32_t rcount,
+		  struct iuc_pipe_call *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->error = ERR_SENTINEL;
+	c->sc = sc;
+	c->wbuf = (uint64_t)(uintptr_t)wbuf;
+	c->wcount = wcount;
+	c->rc = rc;
+	c->rbuf = (uint64_t)(uintptr_t)rbuf;
+	c->rcount = rcount;
+	return iuc_ioctl(fd, IUC_IOC_PIPE_CALL, c);
+}
+
 int iuc_pipe_info(int fd, uint64_t id, struct iuc_pipe_info *i)
 {
 	struct iuc_pipe_info local;

@@ -82,6 +82,13 @@ int iuc_pipe_write(int fd, uint64_t id, const void *buf, uint64_t count,
 		   uint8_t mode, struct iuc_pipe_write *w);
 int iuc_pipe_read(int fd, uint64_t id, void *buf, uint32_t count,
 		  uint8_t mode, struct iuc_pipe_read *r);
+/*
+ * PIPE_CALL (extension 0x81): write @wcount bytes of @wbuf to @sc, then
+ * read up to @rcount bytes from @rc into @rbuf, both blocking.
+ */
+int iuc_pipe_call(int fd, uint64_t sc, const void *wbuf, uint64_t wcount,
+		  uint64_t rc, void *rbuf, uint32_t rcount,
+		  struct iuc_pipe_call *c);
 /* PIPE_INFO; @i may be NULL. */
 int iuc_pipe_info(int fd, uint64_t id, struct iuc_pipe_info *i);
 int iuc_send_pipe(int fd, uint64_t id, uint64_t pid, uint8_t notify,

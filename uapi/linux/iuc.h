@@ -65,6 +65,7 @@
 
 /* IUC extension calls: 0x80 and up, never a code of the specification. */
 #define IUC_CALL_REGISTER_SERVICE	0x80
+#define IUC_CALL_PIPE_CALL		0x81
 
 /*
  * Error codes of the specification, written to @error.
@@ -407,6 +408,41 @@ struct iuc_register_service {
 #define IUC_E_REGISTER_TAKEN		0x21
 #define IUC_E_REGISTER_NOT_PERMITTED	0x22
 
+/*
+ * 0x81 PIPE_CALL (IUC extension): PIPE_WRITE of @wcount bytes from @wbuf to
+ * the SC @sc, then PIPE_READ of up to @rcount bytes from the RC @rc into
+ * @rbuf, both IUC_IO_BLOCK, in one system call: a request and the wait for
+ * its response, as Binder's BINDER_WRITE_READ and Zircon's zx_channel_call
+ * do.  With @wcount 0 nothing is written (a server's first wait); @sc is
+ * then not looked at.  The read half is PIPE_READ's: on a message pipe one
+ * whole message, on a raw pipe @rcount bytes (with @rcount 0, what is
+ * pending once some is).
+ * @stage tells which half an error belongs to: IUC_CALL_STAGE_WRITE (the
+ * codes and errnos of PIPE_WRITE; nothing was read) or IUC_CALL_STAGE_READ
+ * (those of PIPE_READ; the whole request was written).  @written,
+ * @result and @transferred are PIPE_WRITE's @transferred and PIPE_READ's
+ * @result and @transferred.  Errors besides those: 0x10 a reserved field
+ * not zero (EINVAL), with @stage 0.
+ */
+struct iuc_pipe_call {
+	IUC_ARGS_HEADER;
+	__u64	sc;
+	__u64	wbuf;
+	__u64	wcount;
+	__u64	rc;
+	__u64	rbuf;
+	__u64	written;	/* out */
+	__u64	result;		/* out */
+	__u64	transferred;	/* out */
+	__u32	rcount;
+	__u8	stage;		/* out: IUC_CALL_STAGE_* */
+	__u8	__pad[3];
+};
+
+#define IUC_PIPE_CALL_SIZE_VER0		80
+#define IUC_CALL_STAGE_WRITE		1
+#define IUC_CALL_STAGE_READ		2
+
 #define IUC_SERVICE_STRICT	0
 #define IUC_SERVICE_FLEXIBLE	1
 /* Default of the module parameter service_answer_delay_ms. */
@@ -640,6 +676,7 @@ struct iuc_mem_sharing_info {
 #define IUC_IOC_ACCEPT_SERVICE_CONN IUC_IOC(IUC_CALL_ACCEPT_SERVICE_CONN, iuc_accept_service_conn)
 #define IUC_IOC_REJECT_SERVICE_CONN IUC_IOC(IUC_CALL_REJECT_SERVICE_CONN, iuc_reject_service_conn)
 #define IUC_IOC_REGISTER_SERVICE IUC_IOC(IUC_CALL_REGISTER_SERVICE, iuc_register_service)
+#define IUC_IOC_PIPE_CALL	IUC_IOC(IUC_CALL_PIPE_CALL, iuc_pipe_call)
 #define IUC_IOC_MEM_UNMAP	IUC_IOC(IUC_CALL_MEM_UNMAP, iuc_mem_unmap)
 #define IUC_IOC_SHARE_MEM	IUC_IOC(IUC_CALL_SHARE_MEM, iuc_share_mem)
 #define IUC_IOC_UNSHARE_MEM	IUC_IOC(IUC_CALL_UNSHARE_MEM, iuc_unshare_mem)
