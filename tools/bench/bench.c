@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,8 +48,6 @@ bool opt_quick;
 bool opt_no_iuc;
 int iuc_fd = -1;
 
-/* where the two processes of a test run: both on vCPU 0, split 0/1, or free */
-enum { PIN_SAME, PIN_SPLIT, PIN_NONE };
 static int opt_pin = PIN_SAME;
 static const char *const pin_names[] = { "same", "split", "none" };
 static double opt_budget = 540;		/* seconds; heavy parts are skipped past it */
@@ -111,6 +110,34 @@ static int pin_target(bool helper)
 	if (opt_pin == PIN_NONE || ncpus < 2)
 		return -1;
 	return helper && opt_pin == PIN_SPLIT ? 1 : 0;
+}
+
+int bench_pin(void)
+{
+	return opt_pin;
+}
+
+const char *pin_name(int pin)
+{
+	return pin_names[pin];
+}
+
+bool bench_set_pin(int pin)
+{
+	cpu_set_t all;
+
+	if (pin == PIN_SPLIT && ncpus < 2)
+		return false;
+	opt_pin = pin;
+	if (pin_target(false) >= 0) {
+		race_pin_cpu(pin_target(false));
+	} else {
+		CPU_ZERO(&all);
+		for (int c = 0; c < ncpus && c < CPU_SETSIZE; c++)
+			CPU_SET(c, &all);
+		sched_setaffinity(0, sizeof(all), &all);
+	}
+	return true;
 }
 
 bool over_budget(void)
@@ -280,6 +307,18 @@ struct series *peer_series(struct metric *m, const char *name)
 struct series *method_series(struct metric *m, int i, const char *const *names)
 {
 	return i == 0 ? &m->iuc : i == 1 ? &m->peer : peer_series(m, names[i]);
+}
+
+struct metric *metric_from(const char *name, const struct metric *from,
+			   const struct series *iuc, const char *peer_name,
+			   const struct series *peer)
+{
+	struct metric *m = new_metric(name, from->unit, from->higher_better, peer_name);
+
+	m->iuc = *iuc;
+	m->peer = *peer;
+	snprintf(m->extra, sizeof(m->extra), "%s", from->extra);
+	return m;
 }
 
 void extra(struct metric *m, const char *fmt, ...)

@@ -46,6 +46,20 @@ extern bool opt_no_iuc;
 /* The benchmark's own context of /dev/iuc (-1 with --no-iuc). */
 extern int iuc_fd;
 
+/*
+ * Where the two processes of a test run (--pin): both on vCPU 0, split
+ * over vCPUs 0 and 1, or wherever the scheduler puts them.
+ */
+enum { PIN_SAME, PIN_SPLIT, PIN_NONE };
+int bench_pin(void);
+const char *pin_name(int pin);
+/*
+ * Change the placement for what follows (the benchmark process at once,
+ * helpers as they start): false, and nothing changes, if the guest has
+ * one vCPU and @pin is PIN_SPLIT.
+ */
+bool bench_set_pin(int pin);
+
 /* ---- timing, progress, small helpers ----------------------------------------- */
 
 uint64_t now_ns(void);
@@ -102,6 +116,13 @@ void extra(struct metric *m, const char *fmt, ...) __attribute__((format(printf,
  * further ones the peers named @names[i].
  */
 struct series *method_series(struct metric *m, int i, const char *const *names);
+/*
+ * A further metric @name that compares the series @iuc with @peer (named
+ * @peer_name), of the unit, direction and extra keys of @from.
+ */
+struct metric *metric_from(const char *name, const struct metric *from,
+			   const struct series *iuc, const char *peer_name,
+			   const struct series *peer);
 /* One progress line with the medians of @m. */
 void report(const struct metric *m);
 
@@ -150,6 +171,53 @@ void method_start(struct method *m, const int *give, int ngive, int wfd, int rfd
 /* If started: stop the helper, close our ends. */
 void method_stop(struct method *m);
 
+/* ---- Binder (bench-binder.c) ----------------------------------------------------- */
+
+/* NULL if /dev/binder works here, else why not (said once with msg()). */
+const char *binder_unavailable(void);
+
+/* One process's binder fd, its mapping, and the commands to write next. */
+struct binder_end {
+	int		fd;
+	void		*map;
+	size_t		map_len;
+	size_t		wlen, rlen;
+	unsigned char	wbuf[256], rbuf[256];
+};
+
+/* Shared (MAP_SHARED) between a one-way sender and its server. */
+struct binder_window {
+	uint32_t	consumed;	/* buffers the server freed; futex word */
+	uint32_t	waiting;	/* the sender sleeps on @consumed */
+	uint32_t	sent;		/* one-way transactions sent (the sender's) */
+};
+
+/* Open /dev/binder, map @map_len read-only; dies on failure. */
+void binder_open(struct binder_end *b, size_t map_len);
+void binder_close(struct binder_end *b);
+/* Become the context manager (handle 0) and a looper thread. */
+void binder_become_manager(struct binder_end *b);
+/*
+ * Serve @n transactions: echo the synchronous ones (BC_REPLY), free the
+ * one-way ones and credit @w; with @free_at_once (a window of one) each
+ * free is written at once instead of with the next read.
+ */
+void binder_serve(struct binder_end *b, uint64_t n, struct binder_window *w,
+		  bool free_at_once);
+/* A transaction of @len bytes to handle 0 and the wait for its (echoed) reply. */
+void binder_call(struct binder_end *b, const void *buf, size_t len);
+/* A one-way transaction, once fewer than @window of ours are unconsumed in @w. */
+void binder_send_oneway(struct binder_end *b, const void *buf, size_t len,
+			struct binder_window *w, uint32_t window);
+/*
+ * The benchmark's own end, opened on first use and kept for the run,
+ * mapping BINDER_CLIENT_MAP for replies.
+ */
+#define BINDER_CLIENT_MAP	(1 * MiB)
+struct binder_end *binder_client(void);
+/* A zeroed window in shared memory (before the server's helper starts). */
+struct binder_window *binder_window_new(void);
+
 /* ---- the benchmarks ------------------------------------------------------------- */
 
 /* An option of one benchmark: --@name VALUE into @value. */
@@ -166,8 +234,8 @@ struct bench {
 	const struct bench_option	*options;	/* ends with a NULL name */
 };
 
-extern const struct bench bench_idle, bench_call, bench_rtt, bench_notify,
-	bench_service, bench_stream, bench_handoff;
+extern const struct bench bench_idle, bench_call, bench_rtt,
+	bench_notify, bench_service, bench_stream, bench_handoff;
 
 /* Parse the options, run the benchmarks of @benches wanted, print the results. */
 int bench_main(int argc, char **argv, const struct bench *const *benches, size_t n);

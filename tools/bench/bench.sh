@@ -7,7 +7,12 @@
 #      one bench-*.c per benchmark, and the selftests' library)
 #   3. per kernel in $KERNELS (default 6.12): boots it (tools/vm/run-vm.sh,
 #      2 vCPUs, TCG) with /bin/iuc-bench as the command, and takes the JSON
-#      the program prints between IUC-BENCH-JSON-BEGIN/END from the serial log
+#      the program prints between IUC-BENCH-JSON-BEGIN/END from the serial log.
+#      The command first loads Debian's Binder module of that kernel
+#      (binder_linux, copied from /lib/modules/VERSION/kernel/drivers/android,
+#      decompressed on the host) for the Binder rows; only this command loads
+#      it, so `make check` runs without it.  Without it (the debug kernel has
+#      no Binder) the Binder rows are absent and the run says why.
 #   4. writes build/bench/results.json (first kernel; results-NAME.json per
 #      kernel), build/bench/results.md (tables), docs/bench/*.png (charts of
 #      the first kernel) and prints the table.
@@ -19,6 +24,8 @@
 # options for iuc-bench, e.g. "--quick" or "--reps 7"), BENCH_VM_MEM (MiB,
 # default 2048), BENCH_LIMIT (seconds for one VM run, default 780),
 # IUC_SKIP_DEPS=1 (no apt), IUC_OUT (default <repo>/build), BENCH_NO_CHARTS=1,
+# BENCH_KO (an iuc.ko to load instead of building one from this tree: e.g. a
+# branch's module; with several KERNELS it must suit each),
 # BENCH_REPORT_ONLY=1 (no VM: tables and charts from the last results-NAME.json).
 set -euo pipefail
 # shellcheck source=tools/vm/lib.sh
@@ -79,18 +86,53 @@ blog "building $BIN"
 make -s -C "$IUC_TOP/tools/bench" O="$OUT" >&2
 
 # ---- 3. run ----------------------------------------------------------------
+# Debian's binder_linux.ko of kernel $1, uncompressed into $WORK: its path,
+# or nothing (and a note) if that kernel has none.
+binder_ko() {
+	local k=$1 kver f out=$WORK/binder_linux-$1.ko
+	case $k in
+	6.1|6.12) kver=$(iuc_stock_kver "$k") || return 0 ;;
+	*) blog "kernel $k: no binder_linux module (the Binder rows will be absent)"; return 0 ;;
+	esac
+	for f in /lib/modules/"$kver"/kernel/drivers/android/binder_linux.ko{,.xz,.zst}; do
+		[[ -f $f ]] || continue
+		case $f in
+		*.xz) xz -dc "$f" >"$out.tmp" ;;
+		*.zst) zstd -qdc "$f" >"$out.tmp" ;;
+		*) cp "$f" "$out.tmp" ;;
+		esac
+		mv "$out.tmp" "$out"
+		echo "$out"
+		return 0
+	done
+	blog "kernel $k: /lib/modules/$kver has no binder_linux (the Binder rows will be absent)"
+}
+
 for k in $KERNELS; do
 	case $k in 6.1|6.12|debug) ;; *) die "unknown kernel '$k' (want 6.1, 6.12 or debug)" ;; esac
 	[[ $k != debug ]] || blog "warning: the debug kernel's figures measure KASAN/lockdep, not IUC"
 	[[ $k != debug ]] || "$IUC_VM_DIR/build-debug-kernel.sh" >/dev/null
-	ko=$(IUC_OUT=$WORK "$IUC_VM_DIR/build-module.sh" "$k")
+	if [[ -n ${BENCH_KO:-} ]]; then
+		[[ -f $BENCH_KO ]] || die "BENCH_KO=$BENCH_KO: no such file"
+		ko=$BENCH_KO
+		blog "kernel $k: module $ko (BENCH_KO)"
+	else
+		ko=$(IUC_OUT=$WORK "$IUC_VM_DIR/build-module.sh" "$k")
+	fi
+	bko=$(binder_ko "$k")
+	vmextra=(-a "$BIN:/bin/iuc-bench")
+	cmd="/bin/iuc-bench ${BENCH_ARGS:-}"
+	if [[ -n $bko ]]; then
+		vmextra+=(-a "$bko:/lib/modules/binder_linux.ko")
+		cmd="insmod /lib/modules/binder_linux.ko || echo 'bench: insmod binder_linux failed' >&2; $cmd"
+	fi
 	log=$OUT/vm-$k.log
 	res=${log%.log}.results
 	blog "kernel $k: booting the guest (limit ${limit}s); console: $log"
 	set +e
 	VM_MEM=${BENCH_VM_MEM:-2048} IUC_OUT=$WORK "$IUC_VM_DIR/run-vm.sh" -q -k "$k" \
-		-m "$ko" -a "$BIN:/bin/iuc-bench" -L "$limit" -l "$log" \
-		-c "/bin/iuc-bench ${BENCH_ARGS:-}" >"$OUT/vm-$k.verdict" 2>"$OUT/vm-$k.stderr"
+		-m "$ko" "${vmextra[@]}" -L "$limit" -l "$log" \
+		-c "$cmd" >"$OUT/vm-$k.verdict" 2>"$OUT/vm-$k.stderr"
 	vrc=$?
 	set -e
 	src=$res
