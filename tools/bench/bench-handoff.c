@@ -6,8 +6,9 @@
  * returned) and "received" (the helper holds the data).  IUC SHARE_MEM,
  * exclusive and mutual (sender buffer with and without THP), against a
  * copy through a Linux pipe (1 MiB) and a memfd passed with SCM_RIGHTS and
- * mapped.  Sizes 4 KiB .. 256 MiB; metrics handoff_{exclusive,mutual}_64m
- * and handoff_{exclusive,mutual}_sweep_SIZE.  Options: --handoff-sizes
+ * mapped.  Sizes 4 KiB .. 256 MiB; metrics handoff_{exclusive,mutual}_64k
+ * and _64m (the headline sizes: a small and a large hand-off) and
+ * handoff_{exclusive,mutual}_sweep_SIZE for the others.  Options: --handoff-sizes
  * (e.g. "4k,64m"), --handoff-methods (names of h_names).
  */
 #include <errno.h>
@@ -250,7 +251,7 @@ static void run_handoff(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(sweep); i++) {
 		size_t size = sweep[i];
-		bool is64 = size == 64 * MiB;
+		bool headline = size == 64 * KiB || size == 64 * MiB;
 		struct series us[H_NMETH], send_us[H_NMETH], got_us[H_NMETH];
 		struct handoff_set s;
 		int batch = handoff_batch(size);
@@ -300,7 +301,7 @@ static void run_handoff(void)
 			    (k || (!s.m[H_PIPE].h.started && !s.m[H_MEMFD].h.started)))
 				continue;	/* peers only: reported once */
 			snprintf(name, sizeof(name), "handoff_%s_%s%s",
-				 k ? "mutual" : "exclusive", is64 ? "" : "sweep_", sz);
+				 k ? "mutual" : "exclusive", headline ? "" : "sweep_", sz);
 			m = new_metric(name, "us", false, "pipe_copy");
 			m->iuc = us[im];
 			m->peer = us[H_PIPE];

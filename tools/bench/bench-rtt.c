@@ -62,6 +62,8 @@ static bool have_ring(void)
 
 	if (ring_state < 0) {
 		r = opt_no_iuc ? -ENODEV : io_uring_queue_init(8, &rtt_ring, 0);
+		if (!r)
+			r = uring_pin_workers(&rtt_ring);
 		ring_state = !r;
 		if (r && !opt_no_iuc)
 			msg("io_uring_queue_init: %s: uring_rtt_64 skipped", strerror(-r));

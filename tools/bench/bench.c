@@ -51,7 +51,7 @@ int iuc_fd = -1;
 static int opt_pin = PIN_SAME;
 static const char *const pin_names[] = { "same", "split", "none" };
 static double opt_budget = 540;		/* seconds; heavy parts are skipped past it */
-static char opt_only[256] = "stream,rtt,notify,service,handoff,idle";
+static char opt_only[256] = "stream,rtt,uring,notify,service,handoff,idle";
 static char opt_metrics[256];		/* comma-separated substrings; empty: all */
 static int ncpus = 1;
 

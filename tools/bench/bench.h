@@ -218,6 +218,12 @@ struct binder_end *binder_client(void);
 /* A zeroed window in shared memory (before the server's helper starts). */
 struct binder_window *binder_window_new(void);
 
+/* ---- io_uring (bench-uring.c) ---------------------------------------------------------- */
+
+struct io_uring;
+/* Keep @ring's io-wq workers on the CPUs the calling thread may use: 0 or -errno. */
+int uring_pin_workers(struct io_uring *ring);
+
 /* ---- the benchmarks ------------------------------------------------------------- */
 
 /* An option of one benchmark: --@name VALUE into @value. */
@@ -234,7 +240,7 @@ struct bench {
 	const struct bench_option	*options;	/* ends with a NULL name */
 };
 
-extern const struct bench bench_idle, bench_call, bench_rtt,
+extern const struct bench bench_idle, bench_call, bench_rtt, bench_uring,
 	bench_notify, bench_service, bench_stream, bench_handoff;
 
 /* Parse the options, run the benchmarks of @benches wanted, print the results. */

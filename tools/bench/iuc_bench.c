@@ -14,6 +14,7 @@ static const struct bench *const benches[] = {
 	&bench_idle,
 	&bench_call,
 	&bench_rtt,
+	&bench_uring,
 	&bench_notify,
 	&bench_service,
 	&bench_stream,
