@@ -195,9 +195,15 @@ md=$OUT/results.md
 		def peers: [(.peers // {}) | to_entries[] | select(.key | test("_by_") | not) | "\(.key) \(.value.value | f) (\(.value.ratio | r))"] | join("; ");
 		def target($n):
 		  if $n == "stream_64k_cap64k" or $n == "stream_64k_cap1m" then ["ratio >= 1.25", ((.ratio // 0) >= 1.25)]
+		  elif $n == "stream_64k_cap1m_vs_memcpy" then ["IUC >= 0.75x memcpy", ((.ratio // 0) >= 0.75)]
+		  elif $n == "stream_64k_vs_binder" then ["IUC >= 1.3x Binder", ((.ratio // 0) >= 1.3)]
 		  elif $n == "msg_rtt_64" then ["IUC <= 0.9x pipe pair", ((.ratio // 0) >= (1/0.9))]
+		  elif ($n | test("^msg_rtt_64_call(_split|_same)?$")) then ["IUC <= 0.8x pipe pair", ((.ratio // 0) >= 1.25)]
+		  elif ($n | test("^msg_rtt_64_vs_binder(_split|_same)?$")) then ["IUC <= 0.5x Binder", ((.ratio // 0) >= 2)]
+		  elif $n == "uring_rtt_64" then ["io_uring <= 1.0x ioctls", ((.ratio // 0) >= 1)]
+		  elif $n == "handoff_exclusive_64k" then [">= 2x pipe copy", ((.ratio // 0) >= 2)]
 		  elif $n == "handoff_exclusive_64m" then [">= 10x pipe copy, >= memfd", (((.ratio // 0) >= 10) and ((.peers.memfd.ratio // 0) >= 1))]
-		  elif $n == "notify_latency" then ["ratio >= 1", ((.ratio // 0) >= 1)]
+		  elif $n == "notify_latency" then ["ratio >= 1 (in every run)", ((.ratio // 0) >= 1)]
 		  elif $n == "idle_pipe_bytes" then ["IUC <= 1024 B", ((.iuc // 1e9) <= 1024)]
 		  else ["", null] end;
 		to_entries[] | select(.key | test("sweep") | not) | .key as $n | .value as $v |
@@ -207,13 +213,30 @@ md=$OUT/results.md
 		echo
 		echo "### Stream throughput sweep (capacity 1 MiB, MiB/s)"
 		echo
-		echo "| write size | IUC [min..max] | Linux pipe | AF_UNIX stream | IUC/pipe | IUC/unix | context switches per MiB (IUC / pipe / unix) |"
-		echo "|---|---|---|---|---|---|---|"
+		echo "Binder: one-way transactions, at most the capacity unconsumed (\"window\" transactions);"
+		echo "memcpy: one process copying the same bytes in the same chunks (the physical limit)."
+		echo
+		echo "| write size | IUC [min..max] | Linux pipe | AF_UNIX stream | Binder one-way | memcpy | IUC/pipe | IUC/unix | IUC/Binder | IUC/memcpy | context switches per MiB (IUC / pipe / unix / Binder) |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		jq -r '
 		def f: if . == null then "–" else (. * 10 | round / 10 | tostring) end;
 		def r: if . == null then "–" else (. * 100 | round / 100 | tostring) + "x" end;
 		to_entries | map(select(.key | startswith("stream_sweep_"))) | sort_by(.value.write_size)[] | .value |
-		"| \(.write_size) | \(.iuc | f) [\(.min | f)..\(.max | f)] | \(.peer | f) | \(.peers.unix.value | f) | \(.ratio | r) | \(.peers.unix.ratio | r) | \(.ctx_switches_per_mib.iuc | f) / \(.ctx_switches_per_mib.pipe | f) / \(.ctx_switches_per_mib.unix | f) |"' "$j"
+		"| \(.write_size) | \(.iuc | f) [\(.min | f)..\(.max | f)] | \(.peer | f) | \(.peers.unix.value | f) | \(.peers.binder.value | f)\(if .binder_window then " (window \(.binder_window))" else "" end) | \(.peers.memcpy.value | f) | \(.ratio | r) | \(.peers.unix.ratio | r) | \(.peers.binder.ratio | r) | \(.peers.memcpy.ratio | r) | \(.ctx_switches_per_mib.iuc | f) / \(.ctx_switches_per_mib.pipe | f) / \(.ctx_switches_per_mib.unix | f) / \(.ctx_switches_per_mib.binder | f) |"' "$j"
+		jq -r 'to_entries[] | select(.value.binder_absent != null) | .value.binder_absent' "$j" | sort -u |
+			sed 's/^/\nBinder rows absent: /'
+		echo
+		echo "### Round trips (64 B), both placements (µs)"
+		echo
+		echo "| placement | IUC write+read | IUC PIPE_CALL | Linux pipe pair | Binder | IUC io_uring | PIPE_CALL vs pipes | IUC best vs Binder | io_uring vs ioctls |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		jq -r '
+		def f: if . == null then "–" else (. * 10 | round / 10 | tostring) end;
+		def r: if . == null then "–" else (. * 100 | round / 100 | tostring) + "x" end;
+		. as $all | ["", "_split", "_same"][] as $s | select($all["msg_rtt_64" + $s] != null) |
+		$all["msg_rtt_64" + $s] as $b | $all["msg_rtt_64_call" + $s] as $c | $all["msg_rtt_64_vs_binder" + $s] as $v |
+		$all["uring_rtt_" + "64" + $s] as $u |
+		"| \($b.pin) | \($b.iuc | f) | \($c.iuc | f) | \($b.peer | f) | \($b.peers.binder.value | f) | \($u.iuc | f) | \($c.ratio | r) | \($v.ratio | r)\(if $v.iuc_method then " (" + ($v.iuc_method | split(" ")[0]) + ")" else "" end) | \($u.ratio | r) |"' "$j"
 		echo
 		echo "### Memory hand-off sweep (ns per page, sender filled .. receiver touched every page)"
 		echo
@@ -279,13 +302,13 @@ charts() {
 	# human size labels for the x axes
 	local lbl='def lbl: if . >= 1048576 then "\(. / 1048576)M" elif . >= 1024 then "\(. / 1024)K" else "\(.)" end;'
 	jq -r "$lbl"' to_entries | map(select(.key | startswith("stream_sweep_"))) | sort_by(.value.write_size)[] | .value |
-		"\(.write_size) \(.iuc // "NaN") \(.peer // "NaN") \(.peers.unix.value // "NaN") \(.min // "NaN") \(.max // "NaN") \(.write_size | lbl)"' "$j" >"$d/stream.dat"
+		"\(.write_size) \(.iuc // "NaN") \(.peer // "NaN") \(.peers.unix.value // "NaN") \(.min // "NaN") \(.max // "NaN") \(.write_size | lbl) \(.peers.binder.value // "NaN") \(.peers.memcpy.value // "NaN")"' "$j" >"$d/stream.dat"
 	jq -r "$lbl"' [to_entries[] | select(.key | test("^handoff_exclusive_(sweep_)?[0-9]+[km]$"))] | sort_by(.value.size)[] | .value |
 		"\(.size) \(.ns_per_page.iuc // "NaN") \(.ns_per_page.iuc_nothp // "NaN") \(.ns_per_page.pipe_copy // "NaN") \(.ns_per_page.memfd // "NaN") \(.size | lbl)"' "$j" >"$d/handoff_excl.dat"
 	jq -r '[to_entries[] | select(.key | test("^handoff_mutual_(sweep_)?[0-9]+[km]$"))] | sort_by(.value.size)[] | .value |
 		"\(.size) \(.ns_per_page.iuc // "NaN") \(.ns_per_page.iuc_nothp // "NaN")"' "$j" >"$d/handoff_mutual.dat"
-	jq -r '[to_entries[] | select(.key | startswith("msg_rtt_"))] | sort_by(.value.message_size)[] | .value |
-		"\(.message_size) \(.iuc // "NaN") \(.peer // "NaN") \(.peers.seqpacket.value // "NaN") \(.peers.mqueue.value // "NaN")"' "$j" >"$d/rtt.dat"
+	jq -r '. as $all | [to_entries[] | select(.key | test("^msg_rtt_[0-9]+[km]?$"))] | sort_by(.value.message_size)[] | .key as $k | .value |
+		"\(.message_size) \(.iuc // "NaN") \(.peer // "NaN") \(.peers.seqpacket.value // "NaN") \(.peers.mqueue.value // "NaN") \(.peers.binder.value // "NaN") \($all[$k + "_call"].iuc // "NaN")"' "$j" >"$d/rtt.dat"
 	jq -r 'to_entries[] | select(.key | test("sweep") | not) | select(.value.ratio != null) |
 		"\"\(.key)\" \(.value.ratio) \(if .value.ratio >= 1 then 2 else 7 end)"' "$j" >"$d/ratios.dat"
 	local term="set terminal pngcairo size 900,560 noenhanced font 'DejaVu Sans,10'"
@@ -303,7 +326,9 @@ charts() {
 	set ylabel "MiB/s (IUC: bars min..max)"
 	plot "$d/stream.dat" using 1:2:5:6:xtic(7) with yerrorlines lw 2 title "IUC raw pipe (PIPE_WRITE/PIPE_READ)", \
 	     "" using 1:3 with linespoints lw 2 title "Linux pipe (F_SETPIPE_SZ 1 MiB)", \
-	     "" using 1:4 with linespoints lw 2 title "AF_UNIX SOCK_STREAM"
+	     "" using 1:4 with linespoints lw 2 title "AF_UNIX SOCK_STREAM", \
+	     "" using 1:8 with linespoints lw 2 title "Binder one-way (binder_linux, window = capacity)", \
+	     "" using 1:9 with linespoints lw 1 dt 2 title "memcpy of the same chunks (one process, the limit)"
 	set output "$DOCS/handoff_ns_per_page.png"
 	set title "Memory hand-off: ns per 4 KiB page, sender filled .. receiver touched every page (kernel $first)"
 	set xlabel "size (bytes)"
@@ -328,10 +353,13 @@ charts() {
 	set yrange [0:*]
 	set grid noxtics
 	set key top left
-	plot "$d/rtt.dat" using 2:xtic(1) title "IUC message pipes", \
+	plot "$d/rtt.dat" using 2:xtic(1) title "IUC message pipes, PIPE_WRITE + PIPE_READ", \
 	     "" using 3 title "Linux pipe pair", \
 	     "" using 4 title "AF_UNIX SOCK_SEQPACKET", \
-	     "" using 5 title "POSIX mqueue (two queues)"
+	     "" using 5 title "POSIX mqueue (two queues)", \
+	     "" using 6 title "Binder transaction + reply", \
+	     "" using 7 title "IUC PIPE_CALL (both sides)"
+	${term//900,560/1200,600}
 	set output "$DOCS/ratios.png"
 	set title "IUC against its Linux peer: ratio > 1 means IUC is better (kernel $first)"
 	set style data boxxyerror
