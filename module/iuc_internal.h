@@ -185,6 +185,13 @@ extern unsigned int iuc_max_queued_signals;
 extern unsigned int iuc_max_pipes_per_process;
 extern unsigned int iuc_max_pipe_kib_per_user;
 extern unsigned int iuc_service_answer_delay_ms;
+extern unsigned int iuc_busy_poll_us;
+/*
+ * The longest spin busy_poll_us may ask for, 10 ms: a spin pays for
+ * answers that come within a context switch or two; a few scheduler
+ * ticks of spinning are a mistake, not a tuning.
+ */
+#define IUC_BUSY_POLL_MAX_US	10000U
 
 /*
  * How an event counts against iuc_max_queued_signals.  Closing signals
@@ -327,6 +334,7 @@ long iuc_ioctl_close_pipe(struct iuc_context *ctx, void *args);
 long iuc_ioctl_send_pipe(struct iuc_context *ctx, void *args);
 long iuc_ioctl_pipe_write(struct iuc_context *ctx, void *args);
 long iuc_ioctl_pipe_read(struct iuc_context *ctx, void *args);
+long iuc_ioctl_pipe_call(struct iuc_context *ctx, void *args);
 
 /* The two pipes of a service connection (pipe.c, for service.c). */
 struct iuc_pipe *iuc_service_pipe_create(u16 command);

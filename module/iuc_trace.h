@@ -92,6 +92,36 @@ DEFINE_EVENT(iuc_pipe_io, iuc_pipe_read,
 	     TP_ARGS(id, count, mode, transferred, ret)
 );
 
+/*
+ * PIPE_CALL returned: @written bytes of @wcount went to SC @sc,
+ * @transferred bytes came from RC @rc; @stage is the half that failed.
+ */
+TRACE_EVENT(iuc_pipe_call,
+	    TP_PROTO(u64 sc, u64 wcount, u64 written, u64 rc, u32 rcount,
+		     u64 transferred, u8 stage, long ret),
+	    TP_ARGS(sc, wcount, written, rc, rcount, transferred, stage, ret),
+	    TP_STRUCT__entry(__field(u64, sc)
+			     __field(u64, wcount)
+			     __field(u64, written)
+			     __field(u64, rc)
+			     __field(u64, transferred)
+			     __field(long, ret)
+			     __field(u32, rcount)
+			     __field(u8, stage)),
+	    TP_fast_assign(__entry->sc = sc;
+			   __entry->wcount = wcount;
+			   __entry->written = written;
+			   __entry->rc = rc;
+			   __entry->transferred = transferred;
+			   __entry->ret = ret;
+			   __entry->rcount = rcount;
+			   __entry->stage = stage;),
+	    TP_printk("sc=%llu wcount=%llu written=%llu rc=%llu rcount=%u transferred=%llu stage=%u ret=%ld",
+		      __entry->sc, __entry->wcount, __entry->written,
+		      __entry->rc, __entry->rcount, __entry->transferred,
+		      __entry->stage, __entry->ret)
+);
+
 /* REGISTER_SERVICE returned: the caller (@pid) serves @anid for @scope. */
 TRACE_EVENT(iuc_service_register,
 	    TP_PROTO(pid_t pid, u32 anid, u8 scope, long ret),

@@ -73,6 +73,23 @@ module_param_named(service_answer_delay_ms, iuc_service_answer_delay_ms, uint, 0
 MODULE_PARM_DESC(service_answer_delay_ms,
 		 "Milliseconds a service has to answer a connection request (1..60000)");
 
+/*
+ * How long a PIPE_CALL waiting for its answer may spin before it sleeps,
+ * while the thread that writes the answers is running on another CPU
+ * (pipe.c, iuc_pipe_spin()).  An answer that comes within the spin saves
+ * the caller's sleep and wake-up, two context switches and, where the
+ * writer's CPU must wake the caller's from idle, an interprocessor
+ * interrupt; a spin that ends empty-handed costs its length in CPU time.
+ * 50 us is the value the kernel's documentation recommends for
+ * SO_BUSY_POLL (net.core.busy_read): longer than a context switch pair
+ * and a short answer on any current machine, short against a scheduler
+ * tick.  0 disables the spin; at most IUC_BUSY_POLL_MAX_US is used.
+ */
+unsigned int iuc_busy_poll_us = 50;
+module_param_named(busy_poll_us, iuc_busy_poll_us, uint, 0644);
+MODULE_PARM_DESC(busy_poll_us,
+		 "Microseconds a PIPE_CALL may spin for its answer before sleeping (0: never, max 10000)");
+
 struct iuc_args_header {
 	__u32 error;
 	__u32 flags;
@@ -167,6 +184,7 @@ IUC_DEFINE_CALL(OPEN_PIPE, open_pipe, iuc_ioctl_open_pipe)
 IUC_DEFINE_CALL(SEND_PIPE, send_pipe, iuc_ioctl_send_pipe)
 IUC_DEFINE_CALL(PIPE_WRITE, pipe_write, iuc_ioctl_pipe_write)
 IUC_DEFINE_CALL(PIPE_READ, pipe_read, iuc_ioctl_pipe_read)
+IUC_DEFINE_CALL(PIPE_CALL, pipe_call, iuc_ioctl_pipe_call)
 IUC_DEFINE_CALL(PIPE_INFO, pipe_info, iuc_ioctl_pipe_info)
 IUC_DEFINE_CALL(CLOSE_PIPE, close_pipe, iuc_ioctl_close_pipe)
 IUC_DEFINE_CALL(CONNECT_SERVICE, connect_service, iuc_ioctl_connect_service)
@@ -214,6 +232,7 @@ static const iuc_marshal_t iuc_calls[] = {
 	[IUC_CALL_UNSHARE_MEM]		= iuc_marshal_unshare_mem,
 	[IUC_CALL_MEM_SHARING_INFO]	= iuc_marshal_mem_sharing_info,
 	[IUC_CALL_REGISTER_SERVICE]	= iuc_marshal_register_service,
+	[IUC_CALL_PIPE_CALL]		= iuc_marshal_pipe_call,
 };
 
 /* Layout promises of the UAPI: no implicit padding, sizes as published. */
@@ -227,6 +246,7 @@ static void __init iuc_check_uapi_layout(void)
 	BUILD_BUG_ON(sizeof(struct iuc_send_pipe) != IUC_SEND_PIPE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_pipe_write) != IUC_PIPE_WRITE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_pipe_read) != IUC_PIPE_READ_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_pipe_call) != IUC_PIPE_CALL_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_pipe_info) != IUC_PIPE_INFO_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_close_pipe) != IUC_CLOSE_PIPE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_connect_service) != IUC_CONNECT_SERVICE_SIZE_VER0);

@@ -25,8 +25,10 @@
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/refcount.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -85,8 +87,17 @@ struct iuc_pipe {
 	u32			msg_count;
 	wait_queue_head_t	rd_wait;	/* readers waiting for data */
 	wait_queue_head_t	wr_wait;	/* writers waiting for room */
-	atomic_t		readers_waiting;
+	atomic_t		readers_waiting;	/* sleeping or spinning */
 	atomic_t		writers_waiting;
+	/*
+	 * The thread that wrote last, referenced, under io_lock: the one
+	 * a PIPE_CALL waiting for data spins for (iuc_pipe_spin()).
+	 * Replaced only when another thread writes, so that a ping-pong
+	 * takes no reference per message; it keeps a thread that ended
+	 * allocated (not its memory or files) until then or until the
+	 * pipe is freed.
+	 */
+	struct task_struct	*writer;
 
 	/* Immutable after creation. */
 	struct pid		*creator;
@@ -260,8 +271,8 @@ static void iuc_pipe_uncharge(struct iuc_pipe *pipe)
 /* ---- pipes -------------------------------------------------------------- */
 
 /*
- * Pipes have a cache of their own: at 568 bytes a pipe would take a 1 KiB
- * kmalloc object, and an idle pipe should cost what it is.
+ * Pipes have a cache of their own: at about 580 bytes a pipe would take a
+ * 1 KiB kmalloc object, and an idle pipe should cost what it is.
  */
 static struct kmem_cache *iuc_pipe_cache;
 
@@ -288,6 +299,8 @@ void iuc_pipe_put(struct iuc_pipe *pipe)
 	if (!refcount_dec_and_test(&pipe->ref))
 		return;
 	iuc_pipe_uncharge(pipe);
+	if (pipe->writer)
+		put_task_struct(pipe->writer);
 	kvfree(pipe->buf);
 	kvfree(pipe->msg_len);
 	mem_cgroup_put(pipe->memcg);
@@ -1016,23 +1029,80 @@ static void iuc_pipe_unlock(struct iuc_pipe *pipe, struct mutex *side)
 }
 
 /*
+ * Is @peer, the thread an answer is expected from, running or about to
+ * run on another CPU than ours?  Then its answer may come sooner than a
+ * sleep and a wake-up would take.  Not if it shares our CPU (it runs
+ * only once we stop), and not once it sleeps (it waits for something
+ * else than our request).  Lockless and approximate: we may migrate, the
+ * peer may too; it only chooses between spinning and sleeping at once.
+ */
+static bool iuc_pipe_peer_busy(struct task_struct *peer)
+{
+	return READ_ONCE(peer->on_rq) &&
+	       task_cpu(peer) != raw_smp_processor_id();
+}
+
+/*
+ * Spin, for at most busy_poll_us, while @peer is busy on another CPU and
+ * @ready(@pipe, @need) does not hold yet: the waiter's lockless test.  It
+ * stops as soon as the scheduler wants the CPU back or a signal is
+ * pending, so that it never delays another task or the signal; the wait
+ * that follows then returns or sleeps as usual.  True if @ready holds.
+ */
+static bool iuc_pipe_spin(struct iuc_pipe *pipe, struct task_struct *peer,
+			  bool (*ready)(struct iuc_pipe *pipe, u64 need),
+			  u64 need)
+{
+	unsigned int us = min(READ_ONCE(iuc_busy_poll_us), IUC_BUSY_POLL_MAX_US);
+	u64 end;
+
+	if (!us || !peer || num_online_cpus() < 2)
+		return false;
+	end = local_clock() + (u64)us * NSEC_PER_USEC;
+	while (iuc_pipe_peer_busy(peer)) {
+		if (ready(pipe, need))
+			return true;
+		if (need_resched() || signal_pending(current) ||
+		    local_clock() >= end)
+			break;
+		cpu_relax();
+	}
+	return false;
+}
+
+/*
  * Wait, with io_lock dropped and the side's lock kept, until
- * @ready(@pipe, @need) holds.  Returns 0 with io_lock taken again, or
- * -EINTR without it.
+ * @ready(@pipe, @need) holds: first spinning while @spin_for (NULL: no
+ * spin) is busy elsewhere, see iuc_pipe_spin(), then sleeping.  Returns
+ * 0 with io_lock taken again, or -EINTR without it.
  */
 static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 			 atomic_t *waiting,
-			 bool (*ready)(struct iuc_pipe *pipe, u64 need), u64 need)
+			 bool (*ready)(struct iuc_pipe *pipe, u64 need), u64 need,
+			 struct task_struct *spin_for)
 {
-	int ret;
+	int ret = 0;
 
 	mutex_unlock(&pipe->io_lock);
 	atomic_inc(waiting);
-	ret = wait_event_interruptible(*wq, ready(pipe, need));
+	if (!iuc_pipe_spin(pipe, spin_for, ready, need))
+		ret = wait_event_interruptible(*wq, ready(pipe, need));
 	atomic_dec(waiting);
 	if (ret || mutex_lock_interruptible(&pipe->io_lock))
 		return -EINTR;
 	return 0;
+}
+
+/* The calling thread writes to @pipe: remember it.  Under io_lock. */
+static void iuc_pipe_note_writer(struct iuc_pipe *pipe)
+{
+	struct task_struct *old = pipe->writer;
+
+	if (likely(old == current))
+		return;
+	pipe->writer = get_task_struct(current);
+	if (old)
+		put_task_struct(old);
 }
 
 static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
@@ -1083,6 +1153,7 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 					break;
 				}
 				a->transferred += n;
+				iuc_pipe_note_writer(pipe);
 				iuc_pipe_wake(&pipe->rd_wait);
 			}
 			if (a->transferred == a->count || a->mode != IUC_IO_BLOCK)
@@ -1095,7 +1166,7 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 			break;
 		}
 		if (iuc_pipe_wait(pipe, &pipe->wr_wait, &pipe->writers_waiting,
-				  iuc_pipe_has_room, need)) {
+				  iuc_pipe_has_room, need, NULL)) {
 			mutex_unlock(&pipe->wr_lock);
 			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
 		}
@@ -1126,8 +1197,29 @@ static long iuc_pipe_read_message(struct iuc_pipe *pipe, struct iuc_pipe_read *a
 	return 0;
 }
 
-static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
+/*
+ * The thread to spin for before a read of @pipe sleeps, referenced (drop
+ * it with put_task_struct()), or NULL: none known, or no spinning.
+ * Under io_lock.
+ */
+static struct task_struct *iuc_pipe_spin_target(struct iuc_pipe *pipe,
+						bool spin)
 {
+	struct task_struct *peer = pipe->writer;
+
+	if (!spin || !peer || !READ_ONCE(iuc_busy_poll_us))
+		return NULL;
+	return get_task_struct(peer);
+}
+
+/*
+ * PIPE_READ of @a on @pipe.  @spin: a PIPE_CALL's read half, which spins
+ * a while for its answer before it sleeps (iuc_pipe_spin()).
+ */
+static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a,
+			     bool spin)
+{
+	struct task_struct *peer;
 	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
 	char __user *dst = u64_to_user_ptr(a->buf);
 	long ret, n;
@@ -1179,8 +1271,12 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a)
 			ret = iuc_fail(a, IUC_E_READ_NO_DATA, -EAGAIN);
 			break;
 		}
-		if (iuc_pipe_wait(pipe, &pipe->rd_wait, &pipe->readers_waiting,
-				  iuc_pipe_has_data, 1)) {
+		peer = iuc_pipe_spin_target(pipe, spin);
+		ret = iuc_pipe_wait(pipe, &pipe->rd_wait, &pipe->readers_waiting,
+				    iuc_pipe_has_data, 1, peer);
+		if (peer)
+			put_task_struct(peer);
+		if (ret) {
 			mutex_unlock(&pipe->rd_lock);
 			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
 		}
@@ -1242,8 +1338,88 @@ long iuc_ioctl_pipe_read(struct iuc_context *ctx, void *args)
 	if (!end)
 		return iuc_fail(a, IUC_E_READ_UNKNOWN_RC, -EBADF);
 
-	ret = iuc_pipe_do_read(end->pipe, a);
+	ret = iuc_pipe_do_read(end->pipe, a, false);
 	iuc_pipe_put(end->pipe);
 	trace_iuc_pipe_read(a->id, a->count, a->mode, a->transferred, ret);
+	return ret;
+}
+
+/*
+ * PIPE_CALL: PIPE_WRITE of the request to @sc, then PIPE_READ of the
+ * answer from @rc, both IUC_IO_BLOCK and run by the same code as those
+ * calls, with their codes; @stage says which half failed.  Both ends are
+ * looked up, and the read half's buffer checked, before a byte is
+ * written: a call that could not read its answer sends no request.  The
+ * read half spins a while before it sleeps if the answer's writer is busy
+ * on another CPU (iuc_pipe_spin()): the call says an answer is coming.
+ */
+long iuc_ioctl_pipe_call(struct iuc_context *ctx, void *args)
+{
+	struct iuc_pipe_call *a = args;
+	struct iuc_pipe_write w = {
+		.id	= a->sc,
+		.count	= a->wcount,
+		.buf	= a->wbuf,
+		.mode	= IUC_IO_BLOCK,
+	};
+	struct iuc_pipe_read r = {
+		.id	= a->rc,
+		.buf	= a->rbuf,
+		.count	= a->rcount,
+		.mode	= IUC_IO_BLOCK,
+	};
+	struct iuc_pipe_end *sc = NULL, *rc = NULL;
+	long ret;
+
+	a->written = 0;
+	a->result = 0;
+	a->transferred = 0;
+	a->stage = 0;
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+
+	if (a->wcount) {
+		a->stage = IUC_CALL_STAGE_WRITE;
+		sc = iuc_end_lookup_part(ctx, a->sc, IUC_PART_SC);
+		if (!sc) {
+			ret = iuc_fail(a, IUC_E_WRITE_UNKNOWN_SC, -EBADF);
+			goto out;
+		}
+	}
+	a->stage = IUC_CALL_STAGE_READ;
+	rc = iuc_end_lookup_part(ctx, a->rc, IUC_PART_RC);
+	if (!rc) {
+		ret = iuc_fail(a, IUC_E_READ_UNKNOWN_RC, -EBADF);
+		goto out;
+	}
+	if (a->rcount && !access_ok(u64_to_user_ptr(a->rbuf), a->rcount)) {
+		ret = iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+		goto out;
+	}
+
+	if (sc) {
+		a->stage = IUC_CALL_STAGE_WRITE;
+		ret = iuc_pipe_do_write(sc->pipe, &w);
+		a->written = w.transferred;
+		if (ret) {
+			iuc_fail(a, w.error, ret);
+			goto out;
+		}
+	}
+	a->stage = IUC_CALL_STAGE_READ;
+	ret = iuc_pipe_do_read(rc->pipe, &r, true);
+	a->result = r.result;
+	a->transferred = r.transferred;
+	if (ret)
+		iuc_fail(a, r.error, ret);
+	else
+		a->stage = 0;
+out:
+	if (rc)
+		iuc_pipe_put(rc->pipe);
+	if (sc)
+		iuc_pipe_put(sc->pipe);
+	trace_iuc_pipe_call(a->sc, a->wcount, a->written, a->rc, a->rcount,
+			    a->transferred, a->stage, ret);
 	return ret;
 }

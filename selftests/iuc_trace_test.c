@@ -130,4 +130,27 @@ TEST_F(trace, failed_read)
 	close(fd);
 }
 
+/* PIPE_CALL: one event with both halves, and the half a failure belongs to. */
+TEST_F(trace, pipe_call)
+{
+	struct iuc_open_pipe op = iuc_pipe_args(getpid(), 0);
+	struct iuc_pipe_call c;
+	char buf[16] = { 0 };
+	int fd = iuc_open();
+
+	ASSERT_LE(0, fd);
+	op.notify = IUC_NOTIFY_SKIP;
+	op.mode = IUC_PIPE_MODE_MESSAGE;
+	ASSERT_EQ(0, iuc_open_pipe(fd, &op));
+	/* A loopback: the request is the answer. */
+	ASSERT_EQ(0, iuc_pipe_call(fd, op.id, buf, 10, op.peer_id, buf, sizeof(buf), &c));
+	ASSERT_EQ(-EBADF, iuc_pipe_call(fd, op.id, buf, 10, 999999, buf, sizeof(buf), &c));
+	ASSERT_LT(0, stop_and_read(self->buf));
+	EXPECT_TRACED(self->buf, "iuc_pipe_call: sc=%llu wcount=10 written=10 rc=%llu rcount=16 transferred=10 stage=0 ret=0",
+		      (unsigned long long)op.id, (unsigned long long)op.peer_id);
+	EXPECT_TRACED(self->buf, "iuc_pipe_call: sc=%llu wcount=10 written=0 rc=999999 rcount=16 transferred=0 stage=2 ret=%d",
+		      (unsigned long long)op.id, -EBADF);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -83,6 +83,8 @@ enum peer_op {
 	PEER_STREAM_WRITE,	/* a0 id, st */
 	PEER_STREAM_READ,	/* a0 id, st */
 	PEER_MSG_VERIFY,	/* a0 id, a1 writers, a2 per writer -> v0 ok, v1 bad index */
+	PEER_PIPE_CALL,		/* u.call; writes pattern a0, a2 buffer size -> v0 first byte not pattern a1 */
+	PEER_CALL_ECHO,		/* a0 rc, a1 sc, a2 requests, a3 rcount: echo each by PIPE_CALL -> v0 echoed, v1 stage */
 	PEER_PIPE_END,
 
 	/* memory: peer_shm.c; probes report signo, si_code, fault_addr */
@@ -147,6 +149,7 @@ union peer_args {
 	struct iuc_pipe_write w;
 	struct iuc_pipe_read r;
 	struct iuc_pipe_info info;
+	struct iuc_pipe_call call;
 	struct iuc_close_pipe close;
 	struct iuc_share_mem share;
 	struct iuc_mem_sharing_info mem_info;
@@ -332,6 +335,24 @@ int peer_info(struct peer *p, uint64_t id, struct iuc_pipe_info *out);
 struct peer_msg peer_msg_stream(uint32_t op, uint64_t id, const struct stream *st);
 /* The command that checks @nw * @per tagged messages read from @id. */
 struct peer_msg peer_msg_verify(uint64_t id, unsigned int nw, uint32_t per);
+/*
+ * PIPE_CALL: write @wcount bytes of pattern @wseed to @sc, read up to
+ * @rcount bytes from @rc into a buffer of max(@rcount, @bufsize) bytes;
+ * *@bad (may be NULL): the first byte read that is not pattern @rseed, or
+ * PAT_NO_BAD.  @out may be NULL.
+ */
+int peer_pipe_call(struct peer *p, uint64_t sc, uint64_t wcount, uint64_t wseed,
+		   uint64_t rc, uint32_t rcount, uint64_t rseed, uint64_t bufsize,
+		   struct iuc_pipe_call *out, uint64_t *bad);
+/*
+ * The command that serves @n requests read from @rc, answering each with
+ * its own bytes on @sc: one PIPE_CALL per request (the answer to the
+ * previous one, then the wait for the next), reads of @rcount bytes
+ * (0: IUC_MESSAGE_MAX), the last answer written with PIPE_WRITE.  Its
+ * reply: ret 0 or the failed call's -errno, error its @error, v0 the
+ * requests answered, v1 the failed PIPE_CALL's @stage.
+ */
+struct peer_msg peer_msg_call_echo(uint64_t rc, uint64_t sc, uint32_t n, uint32_t rcount);
 
 /* ---- memory (peer_shm.c) ------------------------------------------------------------- */
 

@@ -97,6 +97,71 @@ static void op_msg_verify(struct peer_state *s, struct peer_msg *m,
 			    r->data);
 }
 
+static void op_pipe_call(struct peer_state *s, struct peer_msg *m,
+			 struct peer_reply *r)
+{
+	const struct iuc_pipe_call *c = &m->u.call;
+	size_t n = c->rcount > m->a[2] ? c->rcount : m->a[2];
+	char *w = c->wcount ? malloc(c->wcount) : NULL;
+	char *b = malloc(n ? n : 1);
+
+	if (!b || (c->wcount && !w)) {
+		free(w);
+		free(b);
+		r->ret = -ENOMEM;
+		return;
+	}
+	if (w)
+		pat_fill(w, c->wcount, m->a[0], 0);
+	r->ret = iuc_pipe_call(peer_fd(s, m), c->sc, w, c->wcount, c->rc, b,
+			       c->rcount, &r->u.call);
+	r->error = r->u.call.error;
+	r->v[0] = r->u.call.transferred <= n ?
+		pat_check(b, r->u.call.transferred, m->a[1], 0) : 0;
+	free(w);
+	free(b);
+}
+
+/*
+ * An echo server on PIPE_CALL: each call answers the previous request
+ * and waits for the next one (the first writes nothing).
+ */
+static void op_call_echo(struct peer_state *s, struct peer_msg *m,
+			 struct peer_reply *r)
+{
+	uint32_t rcount = m->a[3] ? (uint32_t)m->a[3] : IUC_MESSAGE_MAX;
+	char *b = malloc(rcount);
+	struct iuc_pipe_write w;
+	uint64_t len = 0;
+
+	if (!b) {
+		r->ret = -ENOMEM;
+		return;
+	}
+	r->ret = 0;
+	for (uint64_t i = 0; i < m->a[2]; i++) {
+		r->ret = iuc_pipe_call(peer_fd(s, m), m->a[1], b, len, m->a[0],
+				       b, rcount, &r->u.call);
+		r->error = r->u.call.error;
+		r->v[1] = r->u.call.stage;
+		if (r->ret)
+			break;
+		r->v[0] += i ? 1 : 0;	/* request i - 1 answered */
+		len = r->u.call.transferred;
+		if (!len) {
+			r->ret = -EPROTO;	/* an empty request: not ours */
+			break;
+		}
+	}
+	if (!r->ret && len) {
+		r->ret = iuc_pipe_write(peer_fd(s, m), m->a[1], b, len,
+					IUC_IO_BLOCK, &w);
+		r->error = w.error;
+		r->v[0] += r->ret ? 0 : 1;
+	}
+	free(b);
+}
+
 static const peer_op_fn peer_pipe_ops[] = {
 	[PEER_OPEN_PIPE - PEER_OPEN_PIPE] = op_open_pipe,
 	[PEER_SEND_PIPE - PEER_OPEN_PIPE] = op_send_pipe,
@@ -107,6 +172,8 @@ static const peer_op_fn peer_pipe_ops[] = {
 	[PEER_STREAM_WRITE - PEER_OPEN_PIPE] = op_stream_write,
 	[PEER_STREAM_READ - PEER_OPEN_PIPE] = op_stream_read,
 	[PEER_MSG_VERIFY - PEER_OPEN_PIPE] = op_msg_verify,
+	[PEER_PIPE_CALL - PEER_OPEN_PIPE] = op_pipe_call,
+	[PEER_CALL_ECHO - PEER_OPEN_PIPE] = op_call_echo,
 };
 
 const struct peer_area peer_pipe_area = {
@@ -233,5 +300,35 @@ struct peer_msg peer_msg_verify(uint64_t id, unsigned int nw, uint32_t per)
 	struct peer_msg m = peer_msg(PEER_MSG_VERIFY, id, nw);
 
 	m.a[2] = per;
+	return m;
+}
+
+int peer_pipe_call(struct peer *p, uint64_t sc, uint64_t wcount, uint64_t wseed,
+		   uint64_t rc, uint32_t rcount, uint64_t rseed, uint64_t bufsize,
+		   struct iuc_pipe_call *out, uint64_t *bad)
+{
+	struct peer_msg m = peer_msg(PEER_PIPE_CALL, wseed, rseed);
+	struct peer_reply r;
+	int ret;
+
+	m.a[2] = bufsize;
+	m.u.call.sc = sc;
+	m.u.call.wcount = wcount;
+	m.u.call.rc = rc;
+	m.u.call.rcount = rcount;
+	ret = peer_call(p, &m, &r);
+	if (out)
+		*out = r.u.call;
+	if (bad)
+		*bad = ret == PEER_BROKEN ? 0 : r.v[0];
+	return ret;
+}
+
+struct peer_msg peer_msg_call_echo(uint64_t rc, uint64_t sc, uint32_t n, uint32_t rcount)
+{
+	struct peer_msg m = peer_msg(PEER_CALL_ECHO, rc, sc);
+
+	m.a[2] = n;
+	m.a[3] = rcount;
 	return m;
 }

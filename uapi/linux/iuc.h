@@ -416,13 +416,26 @@ struct iuc_register_service {
  * do.  With @wcount 0 nothing is written (a server's first wait); @sc is
  * then not looked at.  The read half is PIPE_READ's: on a message pipe one
  * whole message, on a raw pipe @rcount bytes (with @rcount 0, what is
- * pending once some is).
+ * pending once some is).  @sc and @rc may be ends of one pipe (a loopback:
+ * the caller reads its own request back).
  * @stage tells which half an error belongs to: IUC_CALL_STAGE_WRITE (the
  * codes and errnos of PIPE_WRITE; nothing was read) or IUC_CALL_STAGE_READ
- * (those of PIPE_READ; the whole request was written).  @written,
- * @result and @transferred are PIPE_WRITE's @transferred and PIPE_READ's
- * @result and @transferred.  Errors besides those: 0x10 a reserved field
- * not zero (EINVAL), with @stage 0.
+ * (those of PIPE_READ).  Both ends are looked up and @rbuf is checked to be
+ * a user address before anything is written: an unknown @rc or one that is
+ * an SC (0x20, EBADF), or an @rbuf outside user space (0x03, EFAULT), fail
+ * with @stage READ and @written 0.  Any other READ failure comes after the
+ * whole request was written (@written = @wcount): an answer that does not
+ * fit (0x24, EMSGSIZE, @result its length) stays in the pipe, as does what
+ * could not be copied (0x03) beyond @transferred; an interrupted wait
+ * (0x0F, EINTR) or a closed, drained RC (0x21, EPIPE) read nothing more.
+ * @written, @result and @transferred are PIPE_WRITE's @transferred and
+ * PIPE_READ's @result and @transferred.  Interrupted calls are not
+ * restarted: the request was sent (or partly, @written) and is not sent
+ * again.  Success writes @stage 0.  Errors besides those: 0x02 a reserved
+ * field not zero (EINVAL), with @stage 0.
+ * While the caller waits for the answer it may spin a few microseconds
+ * before it sleeps, when the thread that last wrote to @rc is running on
+ * another CPU (module parameter busy_poll_us; 0 disables it).
  */
 struct iuc_pipe_call {
 	IUC_ARGS_HEADER;

@@ -102,3 +102,44 @@ result<pipe_end> open_pipe(const context& ctx, pid_t target, const pipe_options&
 }
 
 }  // namespace iuc
+
+namespace iuc {
+
+namespace {
+
+call_failure call_fail(const failure& f, const iuc_pipe_call& a) noexcept
+{
+	call_failure out;
+
+	static_cast<failure&>(out) = f;
+	out.stage = static_cast<call_stage>(a.stage);
+	out.written = a.written;
+	out.result = a.result;
+	out.transferred = a.transferred;
+	return out;
+}
+
+}  // namespace
+
+result<std::size_t, call_failure> call(const pipe_end& sc, std::span<const std::byte> request,
+				       const pipe_end& rc, std::span<std::byte> response) noexcept
+{
+	iuc_pipe_call a{};
+	const int fd = rc.get().ctx->fd();
+
+	if (response.empty() || (!request.empty() && sc.get().ctx->fd() != fd))
+		return call_fail(failure::from_errno(EINVAL), a);
+	a.sc = request.empty() ? 0 : sc.id();
+	a.wbuf = reinterpret_cast<std::uintptr_t>(request.data());
+	a.wcount = request.size();
+	a.rc = rc.id();
+	a.rbuf = reinterpret_cast<std::uintptr_t>(response.data());
+	a.rcount = response.size() > std::numeric_limits<std::uint32_t>::max()
+			   ? std::numeric_limits<std::uint32_t>::max()
+			   : static_cast<std::uint32_t>(response.size());
+	if (auto r = detail::call(fd, IUC_IOC_PIPE_CALL, a); !r)
+		return call_fail(r.fail(), a);
+	return static_cast<std::size_t>(a.transferred);
+}
+
+}  // namespace iuc

@@ -37,6 +37,9 @@
 //                            result = the next message's length (it stays
 //                            queued: read again with a buffer that big)
 //   failure part way (EINTR, EPIPE, EFAULT): transferred = bytes moved
+//
+// iuc::call() writes a request and reads its answer in one system call
+// (PIPE_CALL, an IUC extension): see the end of this file.
 #ifndef IUC_PIPE_HPP
 #define IUC_PIPE_HPP
 
@@ -169,6 +172,50 @@ static_assert(sizeof(pipe_end) == sizeof(handle<pipe_end_traits>));
 // target's identifier.
 result<pipe_end> open_pipe(const context& ctx, pid_t target,
 			   const pipe_options& options = {}) noexcept;
+
+// ---- request and response: PIPE_CALL (IUC extension) ----------------------
+
+// The half of a call() that failed.
+enum class call_stage : std::uint8_t {
+	none = 0,			// neither: a bad argument of call() itself
+	write = IUC_CALL_STAGE_WRITE,	// the request: PIPE_WRITE's codes, nothing read
+	read = IUC_CALL_STAGE_READ,	// the answer: PIPE_READ's codes
+};
+
+// A failed call(): the failure (error() is PIPE_WRITE's or PIPE_READ's
+// code, as stage says), and what went through before it failed.
+struct call_failure : failure {
+	call_stage stage = call_stage::none;
+	std::uint64_t written = 0;	// bytes of the request written
+	std::uint64_t result = 0;	// PIPE_READ's @result: with
+					// IUC_E_READ_BUFFER_TOO_SMALL the answer's
+					// length (it stays queued on @rc)
+	std::uint64_t transferred = 0;	// bytes of the answer read
+};
+
+// PIPE_CALL: write @request to the SC @sc, then wait for the answer on
+// the RC @rc and read it into @response, in one system call, as
+// zx_channel_call() and Binder's BINDER_WRITE_READ do.  Returns the
+// answer's size.  Both ends block (io_mode::block).  On message pipes
+// @request is one message and the answer is one whole message; on raw
+// pipes the call reads @response.size() bytes.  An empty @request only
+// waits (@sc is not used and may be empty): a server's first wait.  A
+// server answers with the same call: its answer is the request of the
+// call that waits for the next one.
+//
+//     auto n = iuc::call(requests, std::as_bytes(std::span(question)), answers, buf);
+//     if (!n && n.fail().stage == iuc::call_stage::read) ... request sent
+//
+// Refused before any call (errc::invalid_arg, EINVAL, stage none): an
+// empty @response (the kernel would take a count of 0 as the pipe's
+// capacity), or @sc and @rc of different contexts.  Unknown or wrong
+// ends are found before anything is written: @rc (stage read) as well as
+// @sc (stage write).  A failure of the read half after the request went
+// (EINTR, EPIPE, EMSGSIZE...) has stage read and written == the
+// request's size: the request is not sent again by a retry of the read
+// alone (rc.read()).  At most 4 GiB - 1 of @response is used.
+result<std::size_t, call_failure> call(const pipe_end& sc, std::span<const std::byte> request,
+				       const pipe_end& rc, std::span<std::byte> response) noexcept;
 
 }  // namespace iuc
 
