@@ -173,6 +173,7 @@
 #include <linux/xarray.h>
 #include <linux/iuc.h>
 
+struct io_uring_cmd;
 struct iuc_pipe;
 struct iuc_service;
 struct poll_table_struct;
@@ -185,6 +186,7 @@ extern unsigned int iuc_max_queued_signals;
 extern unsigned int iuc_max_pipes_per_process;
 extern unsigned int iuc_max_pipe_kib_per_user;
 extern unsigned int iuc_service_answer_delay_ms;
+extern unsigned int iuc_uring_parked_per_pipe;
 
 /*
  * How an event counts against iuc_max_queued_signals.  Closing signals
@@ -283,6 +285,12 @@ struct iuc_context {
 	bool			segs_closed;
 };
 
+/* main.c */
+long iuc_dispatch(struct iuc_context *ctx, unsigned int cmd, void __user *uarg);
+
+/* uring.c */
+int iuc_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+
 /* context.c */
 int iuc_context_create(struct iuc_context **out);
 void iuc_context_end(struct iuc_context *ctx);
@@ -339,6 +347,36 @@ void iuc_service_pipe_detach(struct iuc_context *ctx, struct iuc_pipe *pipe,
 void iuc_service_pipe_close(struct iuc_pipe *pipe, struct iuc_context *closer,
 			    u8 type);
 void iuc_pipe_put(struct iuc_pipe *pipe);
+
+/*
+ * io_uring's native calls (pipe.c, for uring.c): a call that waits on one
+ * end of one pipe, completed only all at once, tried without waiting.
+ */
+#define IUC_PIPE_WOULD_WAIT	1	/* a try's answer: not now */
+#define IUC_PIPE_NOT_NATIVE	2	/* begin's answer: not IUC_IO_BLOCK */
+
+struct iuc_pipe_native {
+	size_t	size;		/* of its argument struct */
+	u8	part;		/* the end it waits at: IUC_PART_SC or _RC */
+	/*
+	 * Check the arguments, find the end: 0 and a pipe reference, a
+	 * failure, or IUC_PIPE_NOT_NATIVE.
+	 */
+	long	(*begin)(struct iuc_context *ctx, void *args, struct iuc_pipe **pipep);
+	/* 0 or -errno as the ioctl would end now, or IUC_PIPE_WOULD_WAIT. */
+	long	(*try)(struct iuc_pipe *pipe, void *args);
+	/* Lockless, atomic context: might a try end now? */
+	bool	(*ready)(struct iuc_pipe *pipe, const void *args);
+	/* May it wait parked rather than in io_uring's worker? */
+	bool	(*may_park)(struct iuc_pipe *pipe, const void *args);
+};
+
+extern const struct iuc_pipe_native iuc_pipe_native_write;
+extern const struct iuc_pipe_native iuc_pipe_native_read;
+wait_queue_head_t *iuc_pipe_native_queue(struct iuc_pipe *pipe, u8 part);
+bool iuc_pipe_native_attach(struct iuc_pipe *pipe, u8 part);
+void iuc_pipe_native_detach(struct iuc_pipe *pipe, u8 part);
+void iuc_pipe_native_queued(void);
 
 /* service.c */
 int iuc_service_init(void);
