@@ -8,6 +8,7 @@
  *   pipe.c     - pipes and the identifiers that name their ends
  *   shm.c      - shared memory segments on the sharer's pinned pages
  *   service.c  - services, their requests and connections, client threads
+ *   uring.c    - the io_uring entry: native (parked) pipe calls, io-wq hand-off
  *   iuc_trace.h - trace events
  *
  * docs/design.md describes the whole: objects, lifetimes, the paths of a
@@ -76,6 +77,10 @@
  *   pipe->io_lock       buffer, head, used, message lengths; held across
  *                       each copy (used and msg_count are also read
  *                       locklessly by waiters and PIPE_INFO)
+ *                       Native io_uring calls take these three only by
+ *                       trylock: whoever unlocks one calls
+ *                       iuc_pipe_uring_kick() after.
+ *   rd_wait/wr_wait lock  a parked io_uring call's @waiting (uring.c)
  *   iuc_pipe_users_lock the per-user table of pipe charges, their bytes
  *   seg->lock           pages (NULL once unpinned), revoked, receiver_addr
  *   iuc_anids_lock      the count of live contexts per application
@@ -110,7 +115,11 @@
  * runs in every exiting thread with preemption off, so it returns at once
  * while there is no client thread, and otherwise only looks the thread up
  * (RCU), takes a reference and queues the connection's exit work; and the
- * RCU callback that frees a pipe.  Under a spinlock
+ * RCU callback that frees a pipe.  A fourth: the wake function of a
+ * parked io_uring call, iuc_uring_wake(), runs in the waker under the
+ * pipe's wait-queue lock with interrupts off; it only tests the pipe
+ * locklessly and queues task work, which tries the call in the
+ * submitter.  Under a spinlock
  * nothing may sleep: no GFP_KERNEL allocation, no put that can be the
  * last of a pipe or a segment (they kvfree and take mutexes), so no
  * iuc_event_free() of an event with a @release callback.  (OPEN_PIPE and
@@ -141,7 +150,8 @@
  *                   put drops its pipes, contexts and thread.
  *   pipe (refcount) the creating call's; one per identifier-table entry;
  *                   one per queued PIPE_CLOSED record (dropped by the
- *                   record's @release); short ones of lookups.  The last
+ *                   record's @release); one per parked io_uring call
+ *                   (uring.c); short ones of lookups.  The last
  *                   put gives back the user's charge, frees the buffers
  *                   and frees the pipe by call_rcu().
  *   segment (kref)  the SHARE_MEM call's; one for the id table and the
@@ -153,7 +163,10 @@
  *                   takes it over whatever the result; then by the queue
  *                   until read or purged.
  *   module          every /dev/iuc file (fops.owner) and every segment
- *                   file (__module_get()): unloading waits for all.
+ *                   file (__module_get()): unloading waits for all.  A
+ *                   parked io_uring call holds its file through io_uring.
+ *   parked call     (struct iuc_uring_park, uring.c) owned by whoever
+ *                   took it off its wait queue; freed when completed.
  *
  * Function names: _locked means that the caller holds the lock the
  * function's data needs, as its comment or lockdep_assert_held() says.

@@ -257,8 +257,7 @@ static void __init iuc_check_uapi_layout(void)
 }
 
 /* Run call @cmd (an IUC_IOC_* command) on the struct at @uarg. */
-long iuc_dispatch(struct iuc_context *ctx, unsigned int cmd,
-			 void __user *uarg)
+long iuc_dispatch(struct iuc_context *ctx, unsigned int cmd, void __user *uarg)
 {
 	unsigned int nr = _IOC_NR(cmd);
 

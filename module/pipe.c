@@ -1005,7 +1005,7 @@ static bool iuc_pipe_has_data(struct iuc_pipe *pipe, u64 need)
  */
 static void iuc_pipe_uring_kick(struct iuc_pipe *pipe)
 {
-	smp_mb();
+	smp_mb();	/* the unlock before the count: see above */
 	if (unlikely(atomic_read(&pipe->uring_parked))) {
 		wake_up_all(&pipe->rd_wait);
 		wake_up_all(&pipe->wr_wait);
@@ -1538,5 +1538,5 @@ void iuc_pipe_native_detach(struct iuc_pipe *pipe, u8 part)
  */
 void iuc_pipe_native_queued(void)
 {
-	smp_mb();
+	smp_mb();	/* the entry before the test: see above */
 }
