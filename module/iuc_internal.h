@@ -8,6 +8,7 @@
  *   pipe.c     - pipes and the identifiers that name their ends
  *   shm.c      - shared memory segments on the sharer's pinned pages
  *   service.c  - services, their requests and connections, client threads
+ *   uring.c    - the io_uring entry: native (parked) pipe calls, io-wq hand-off
  *   iuc_trace.h - trace events
  *
  * docs/design.md describes the whole: objects, lifetimes, the paths of a
@@ -76,6 +77,10 @@
  *   pipe->io_lock       buffer, head, used, message lengths; held across
  *                       each copy (used and msg_count are also read
  *                       locklessly by waiters and PIPE_INFO)
+ *                       Native io_uring calls take these three only by
+ *                       trylock: whoever unlocks one calls
+ *                       iuc_pipe_uring_kick() after.
+ *   rd_wait/wr_wait lock  a parked io_uring call's @waiting (uring.c)
  *   iuc_pipe_users_lock the per-user table of pipe charges, their bytes
  *   seg->lock           pages (NULL once unpinned), revoked, receiver_addr
  *   iuc_anids_lock      the count of live contexts per application
@@ -110,7 +115,11 @@
  * runs in every exiting thread with preemption off, so it returns at once
  * while there is no client thread, and otherwise only looks the thread up
  * (RCU), takes a reference and queues the connection's exit work; and the
- * RCU callback that frees a pipe.  Under a spinlock
+ * RCU callback that frees a pipe.  A fourth: the wake function of a
+ * parked io_uring call, iuc_uring_wake(), runs in the waker under the
+ * pipe's wait-queue lock with interrupts off; it only tests the pipe
+ * locklessly and queues task work, which tries the call in the
+ * submitter.  Under a spinlock
  * nothing may sleep: no GFP_KERNEL allocation, no put that can be the
  * last of a pipe or a segment (they kvfree and take mutexes), so no
  * iuc_event_free() of an event with a @release callback.  (OPEN_PIPE and
@@ -141,7 +150,8 @@
  *                   put drops its pipes, contexts and thread.
  *   pipe (refcount) the creating call's; one per identifier-table entry;
  *                   one per queued PIPE_CLOSED record (dropped by the
- *                   record's @release); short ones of lookups.  The last
+ *                   record's @release); one per parked io_uring call
+ *                   (uring.c); short ones of lookups.  The last
  *                   put gives back the user's charge, frees the buffers
  *                   and frees the pipe by call_rcu().
  *   segment (kref)  the SHARE_MEM call's; one for the id table and the
@@ -153,7 +163,10 @@
  *                   takes it over whatever the result; then by the queue
  *                   until read or purged.
  *   module          every /dev/iuc file (fops.owner) and every segment
- *                   file (__module_get()): unloading waits for all.
+ *                   file (__module_get()): unloading waits for all.  A
+ *                   parked io_uring call holds its file through io_uring.
+ *   parked call     (struct iuc_uring_park, uring.c) owned by whoever
+ *                   took it off its wait queue; freed when completed.
  *
  * Function names: _locked means that the caller holds the lock the
  * function's data needs, as its comment or lockdep_assert_held() says.
@@ -173,6 +186,7 @@
 #include <linux/xarray.h>
 #include <linux/iuc.h>
 
+struct io_uring_cmd;
 struct iuc_pipe;
 struct iuc_service;
 struct poll_table_struct;
@@ -192,6 +206,7 @@ extern unsigned int iuc_busy_poll_us;
  * ticks of spinning are a mistake, not a tuning.
  */
 #define IUC_BUSY_POLL_MAX_US	10000U
+extern unsigned int iuc_uring_parked_per_pipe;
 
 /*
  * How an event counts against iuc_max_queued_signals.  Closing signals
@@ -290,6 +305,12 @@ struct iuc_context {
 	bool			segs_closed;
 };
 
+/* main.c */
+long iuc_dispatch(struct iuc_context *ctx, unsigned int cmd, void __user *uarg);
+
+/* uring.c */
+int iuc_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+
 /* context.c */
 int iuc_context_create(struct iuc_context **out);
 void iuc_context_end(struct iuc_context *ctx);
@@ -347,6 +368,36 @@ void iuc_service_pipe_detach(struct iuc_context *ctx, struct iuc_pipe *pipe,
 void iuc_service_pipe_close(struct iuc_pipe *pipe, struct iuc_context *closer,
 			    u8 type);
 void iuc_pipe_put(struct iuc_pipe *pipe);
+
+/*
+ * io_uring's native calls (pipe.c, for uring.c): a call that waits on one
+ * end of one pipe, completed only all at once, tried without waiting.
+ */
+#define IUC_PIPE_WOULD_WAIT	1	/* a try's answer: not now */
+#define IUC_PIPE_NOT_NATIVE	2	/* begin's answer: not IUC_IO_BLOCK */
+
+struct iuc_pipe_native {
+	size_t	size;		/* of its argument struct */
+	u8	part;		/* the end it waits at: IUC_PART_SC or _RC */
+	/*
+	 * Check the arguments, find the end: 0 and a pipe reference, a
+	 * failure, or IUC_PIPE_NOT_NATIVE.
+	 */
+	long	(*begin)(struct iuc_context *ctx, void *args, struct iuc_pipe **pipep);
+	/* 0 or -errno as the ioctl would end now, or IUC_PIPE_WOULD_WAIT. */
+	long	(*try)(struct iuc_pipe *pipe, void *args);
+	/* Lockless, atomic context: might a try end now? */
+	bool	(*ready)(struct iuc_pipe *pipe, const void *args);
+	/* May it wait parked rather than in io_uring's worker? */
+	bool	(*may_park)(struct iuc_pipe *pipe, const void *args);
+};
+
+extern const struct iuc_pipe_native iuc_pipe_native_write;
+extern const struct iuc_pipe_native iuc_pipe_native_read;
+wait_queue_head_t *iuc_pipe_native_queue(struct iuc_pipe *pipe, u8 part);
+bool iuc_pipe_native_attach(struct iuc_pipe *pipe, u8 part);
+void iuc_pipe_native_detach(struct iuc_pipe *pipe, u8 part);
+void iuc_pipe_native_queued(void);
 
 /* service.c */
 int iuc_service_init(void);

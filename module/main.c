@@ -12,11 +12,6 @@
 
 #include <linux/fdtable.h>
 #include <linux/fs.h>
-#ifdef IUC_HAVE_IO_URING_CMD_H
-#include <linux/io_uring/cmd.h>
-#else
-#include <linux/io_uring.h>
-#endif
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/poll.h>
@@ -89,6 +84,18 @@ unsigned int iuc_busy_poll_us = 50;
 module_param_named(busy_poll_us, iuc_busy_poll_us, uint, 0644);
 MODULE_PARM_DESC(busy_poll_us,
 		 "Microseconds a PIPE_CALL may spin for its answer before sleeping (0: never, max 10000)");
+
+/*
+ * io_uring calls parked on one pipe (uring.c): every wake-up of the pipe
+ * walks them, with interrupts off, so one process must not make that walk
+ * long.  Beyond the bound a call waits in an io_uring worker, as a call
+ * that cannot park does.  64 serve any sane use: one pipe end is usually
+ * waited on by one call at a time.
+ */
+unsigned int iuc_uring_parked_per_pipe = 64;
+module_param_named(uring_parked_per_pipe, iuc_uring_parked_per_pipe, uint, 0644);
+MODULE_PARM_DESC(uring_parked_per_pipe,
+		 "io_uring PIPE_READ/PIPE_WRITE commands that may wait parked on one pipe");
 
 struct iuc_args_header {
 	__u32 error;
@@ -270,8 +277,7 @@ static void __init iuc_check_uapi_layout(void)
 }
 
 /* Run call @cmd (an IUC_IOC_* command) on the struct at @uarg. */
-static long iuc_dispatch(struct iuc_context *ctx, unsigned int cmd,
-			 void __user *uarg)
+long iuc_dispatch(struct iuc_context *ctx, unsigned int cmd, void __user *uarg)
 {
 	unsigned int nr = _IOC_NR(cmd);
 
@@ -354,33 +360,6 @@ static __poll_t iuc_poll(struct file *file, struct poll_table_struct *wait)
 	if (!iuc_context_is_current(ctx))
 		return EPOLLERR;
 	return iuc_context_poll(ctx, file, wait);
-}
-
-/* The command area of an IORING_OP_URING_CMD submission. */
-static const void *iuc_uring_cmd_payload(struct io_uring_cmd *ioucmd)
-{
-#ifdef IUC_HAVE_IO_URING_CMD_H
-	return io_uring_sqe_cmd(ioucmd->sqe);
-#else
-	return ioucmd->cmd;
-#endif
-}
-
-/*
- * io_uring: IORING_OP_URING_CMD with cmd_op = an IUC_IOC_* command and the
- * first 8 bytes of the command area = the address of its argument struct;
- * the completion's res is the call's 0 or -errno, the struct is updated as
- * by ioctl(2).  Calls may block, so they run from io_uring's workers, which
- * are threads of the submitting process: the owner check holds for them.
- */
-static int iuc_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
-{
-	const __u64 *arg = iuc_uring_cmd_payload(ioucmd);
-
-	if (issue_flags & IO_URING_F_NONBLOCK)
-		return -EAGAIN;
-	return iuc_dispatch(ioucmd->file->private_data, ioucmd->cmd_op,
-			    u64_to_user_ptr(READ_ONCE(*arg)));
 }
 
 /* The receiver maps a shared memory segment: offset = id << PAGE_SHIFT. */

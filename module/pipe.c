@@ -98,6 +98,11 @@ struct iuc_pipe {
 	 * pipe is freed.
 	 */
 	struct task_struct	*writer;
+	/*
+	 * io_uring calls parked on @rd_wait or @wr_wait (uring.c): whoever
+	 * lets go of a lock they may have found taken wakes them.
+	 */
+	atomic_t		uring_parked;
 
 	/* Immutable after creation. */
 	struct pid		*creator;
@@ -1004,6 +1009,22 @@ static bool iuc_pipe_has_data(struct iuc_pipe *pipe, u64 need)
  * for a call in @mode: IUC_IO_TRY waits for neither.  Returns 0, -EAGAIN
  * (locked) or -EINTR.
  */
+/*
+ * A lock of @pipe was let go: wake the io_uring calls parked on it, which
+ * take the locks only by trylock and may have found this one taken.  The
+ * barrier orders the unlock before the test of the count; it pairs with
+ * the one of iuc_pipe_native_queued() (after the count, before the test of
+ * the locks), so that one side sees the other.
+ */
+static void iuc_pipe_uring_kick(struct iuc_pipe *pipe)
+{
+	smp_mb();	/* the unlock before the count: see above */
+	if (unlikely(atomic_read(&pipe->uring_parked))) {
+		wake_up_all(&pipe->rd_wait);
+		wake_up_all(&pipe->wr_wait);
+	}
+}
+
 static int iuc_pipe_lock(struct iuc_pipe *pipe, struct mutex *side, u8 mode)
 {
 	if (mode == IUC_IO_TRY) {
@@ -1012,6 +1033,7 @@ static int iuc_pipe_lock(struct iuc_pipe *pipe, struct mutex *side, u8 mode)
 		if (mutex_trylock(&pipe->io_lock))
 			return 0;
 		mutex_unlock(side);
+		iuc_pipe_uring_kick(pipe);
 		return -EAGAIN;
 	}
 	if (mutex_lock_interruptible(side))
@@ -1019,6 +1041,7 @@ static int iuc_pipe_lock(struct iuc_pipe *pipe, struct mutex *side, u8 mode)
 	if (!mutex_lock_interruptible(&pipe->io_lock))
 		return 0;
 	mutex_unlock(side);
+	iuc_pipe_uring_kick(pipe);
 	return -EINTR;
 }
 
@@ -1026,6 +1049,7 @@ static void iuc_pipe_unlock(struct iuc_pipe *pipe, struct mutex *side)
 {
 	mutex_unlock(&pipe->io_lock);
 	mutex_unlock(side);
+	iuc_pipe_uring_kick(pipe);
 }
 
 /*
@@ -1084,6 +1108,7 @@ static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 	int ret = 0;
 
 	mutex_unlock(&pipe->io_lock);
+	iuc_pipe_uring_kick(pipe);
 	atomic_inc(waiting);
 	if (!iuc_pipe_spin(pipe, spin_for, ready, need))
 		ret = wait_event_interruptible(*wq, ready(pipe, need));
@@ -1168,6 +1193,7 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 		if (iuc_pipe_wait(pipe, &pipe->wr_wait, &pipe->writers_waiting,
 				  iuc_pipe_has_room, need, NULL)) {
 			mutex_unlock(&pipe->wr_lock);
+			iuc_pipe_uring_kick(pipe);
 			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
 		}
 	}
@@ -1278,6 +1304,7 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a,
 			put_task_struct(peer);
 		if (ret) {
 			mutex_unlock(&pipe->rd_lock);
+			iuc_pipe_uring_kick(pipe);
 			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
 		}
 	}
@@ -1422,4 +1449,270 @@ out:
 	trace_iuc_pipe_call(a->sc, a->wcount, a->written, a->rc, a->rcount,
 			    a->transferred, a->stage, ret);
 	return ret;
+}
+
+/* ---- io_uring's native calls -------------------------------------------- */
+
+/*
+ * A PIPE_WRITE or PIPE_READ in IUC_IO_BLOCK that io_uring submits waits
+ * with no thread in it: uring.c parks it on the pipe's wait queue and
+ * tries it again from the submitter's task work.  It can hold no mutex
+ * between tries, so it completes only all at once, at a moment when the
+ * ioctl would not wait, and then exactly as the ioctl would: a write when
+ * its whole count fits (a message: when there is room for it), a read
+ * when its whole count is pending (count 0: any byte; a message read: a
+ * message), or either when the pipe is closed.  A try takes the side's
+ * lock and io_lock by trylock only: their holder (a call of the same side
+ * in another thread, a copy of the other side, which a hostile peer can
+ * stall on a fault) must not make the submitter wait; the holder kicks
+ * the parked calls when it lets go (iuc_pipe_uring_kick()).
+ */
+
+/* Both locks a call of @side needs, or neither.  True if taken. */
+static bool iuc_pipe_native_lock(struct iuc_pipe *pipe, struct mutex *side)
+{
+	if (!mutex_trylock(side))
+		return false;
+	if (mutex_trylock(&pipe->io_lock))
+		return true;
+	mutex_unlock(side);
+	iuc_pipe_uring_kick(pipe);
+	return false;
+}
+
+static bool iuc_pipe_native_unlocked(struct iuc_pipe *pipe, struct mutex *side)
+{
+	return !mutex_is_locked(side) && !mutex_is_locked(&pipe->io_lock);
+}
+
+static long iuc_pipe_native_write_begin(struct iuc_context *ctx, void *args,
+					struct iuc_pipe **pipep)
+{
+	struct iuc_pipe_write *a = args;
+	struct iuc_pipe_end *end;
+
+	if (a->mode != IUC_IO_BLOCK)
+		return IUC_PIPE_NOT_NATIVE;
+	a->result = 0;
+	a->transferred = 0;
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	end = iuc_end_lookup_part(ctx, a->id, IUC_PART_SC);
+	if (!end)
+		return iuc_fail(a, IUC_E_WRITE_UNKNOWN_SC, -EBADF);
+	*pipep = end->pipe;
+	return 0;
+}
+
+static long iuc_pipe_native_write_try(struct iuc_pipe *pipe, void *args)
+{
+	struct iuc_pipe_write *a = args;
+	const char __user *src = u64_to_user_ptr(a->buf);
+	long ret, n;
+
+	if (pipe->msg_max && a->count > IUC_MESSAGE_MAX)
+		return iuc_fail(a, IUC_E_WRITE_MESSAGE_TOO_LONG, -EMSGSIZE);
+	if (!a->count) {
+		a->result = iuc_pipe_room(pipe);
+		return 0;
+	}
+	if (!access_ok(src, a->count))
+		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+	if (!iuc_pipe_native_lock(pipe, &pipe->wr_lock))
+		return IUC_PIPE_WOULD_WAIT;
+
+	ret = iuc_pipe_alloc_buffer(pipe);
+	if (ret) {
+		ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
+	} else if (READ_ONCE(pipe->closed)) {
+		ret = iuc_fail(a, IUC_E_WRITE_CLOSED, -EPIPE);
+	} else if (iuc_pipe_room(pipe) < a->count) {
+		ret = IUC_PIPE_WOULD_WAIT;
+	} else {
+		n = iuc_pipe_append(pipe, src, a->count);
+		if (n < 0) {
+			ret = iuc_fail(a, iuc_user_mem_error(n), n);
+		} else {
+			a->transferred = n;
+			iuc_pipe_wake(&pipe->rd_wait);
+			a->result = iuc_pipe_room(pipe);
+		}
+	}
+	iuc_pipe_unlock(pipe, &pipe->wr_lock);
+	if (ret != IUC_PIPE_WOULD_WAIT)
+		trace_iuc_pipe_write(a->id, a->count, a->mode, a->transferred, ret);
+	return ret;
+}
+
+static bool iuc_pipe_native_write_ready(struct iuc_pipe *pipe, const void *args)
+{
+	const struct iuc_pipe_write *a = args;
+
+	return iuc_pipe_native_unlocked(pipe, &pipe->wr_lock) &&
+	       (iuc_pipe_room(pipe) >= a->count || READ_ONCE(pipe->closed));
+}
+
+/*
+ * A native write and a native read of one raw pipe must never wait for
+ * each other: a read waiting for more than is pending and a write waiting
+ * for more room than is free need counts that add up to more than the
+ * capacity.  So a raw call parks only up to half the capacity; a larger
+ * one waits in io_uring's worker, in pieces, as the ioctl does.  Messages
+ * go whole in the ioctl too: they always may.
+ */
+static bool iuc_pipe_native_write_may_park(struct iuc_pipe *pipe,
+					   const void *args)
+{
+	const struct iuc_pipe_write *a = args;
+
+	return pipe->msg_max || a->count <= pipe->capacity / 2;
+}
+
+static long iuc_pipe_native_read_begin(struct iuc_context *ctx, void *args,
+				       struct iuc_pipe **pipep)
+{
+	struct iuc_pipe_read *a = args;
+	struct iuc_pipe_end *end;
+
+	if (a->mode != IUC_IO_BLOCK)
+		return IUC_PIPE_NOT_NATIVE;
+	a->result = 0;
+	a->transferred = 0;
+	if (memchr_inv(a->__pad, 0, sizeof(a->__pad)))
+		return iuc_fail(a, IUC_E_INVALID_ARG, -EINVAL);
+	end = iuc_end_lookup_part(ctx, a->id, IUC_PART_RC);
+	if (!end)
+		return iuc_fail(a, IUC_E_READ_UNKNOWN_RC, -EBADF);
+	*pipep = end->pipe;
+	return 0;
+}
+
+/* A raw read: its whole count pending, or what is left of a closed pipe. */
+static long iuc_pipe_native_read_raw(struct iuc_pipe *pipe,
+				     struct iuc_pipe_read *a)
+{
+	u64 need = a->count ? a->count : 1;
+	long n;
+
+	if (pipe->used < need && !(pipe->used && READ_ONCE(pipe->closed))) {
+		if (READ_ONCE(pipe->closed))
+			return iuc_fail(a, IUC_E_READ_CLOSED, -EPIPE);
+		return IUC_PIPE_WOULD_WAIT;
+	}
+	n = iuc_pipe_copy_out(pipe, u64_to_user_ptr(a->buf),
+			      a->count ? a->count : pipe->used);
+	if (n < 0)
+		return iuc_fail(a, IUC_E_UNMAPPED, n);
+	a->transferred = n;
+	iuc_pipe_wake(&pipe->wr_wait);
+	if (n < need)		/* the rest of a closed pipe */
+		return iuc_fail(a, IUC_E_READ_CLOSED, -EPIPE);
+	a->result = pipe->used;
+	return 0;
+}
+
+static long iuc_pipe_native_read_try(struct iuc_pipe *pipe, void *args)
+{
+	struct iuc_pipe_read *a = args;
+	long ret;
+
+	if (a->count && !access_ok(u64_to_user_ptr(a->buf), a->count))
+		return iuc_fail(a, IUC_E_UNMAPPED, -EFAULT);
+	if (!iuc_pipe_native_lock(pipe, &pipe->rd_lock))
+		return IUC_PIPE_WOULD_WAIT;
+
+	if (!pipe->msg_max) {
+		ret = iuc_pipe_native_read_raw(pipe, a);
+	} else if (pipe->msg_count) {
+		ret = iuc_pipe_read_message(pipe, a);
+		if (!ret)
+			iuc_pipe_wake(&pipe->wr_wait);
+	} else if (READ_ONCE(pipe->closed)) {
+		ret = iuc_fail(a, IUC_E_READ_CLOSED, -EPIPE);
+	} else {
+		ret = IUC_PIPE_WOULD_WAIT;
+	}
+	iuc_pipe_unlock(pipe, &pipe->rd_lock);
+	if (ret != IUC_PIPE_WOULD_WAIT)
+		trace_iuc_pipe_read(a->id, a->count, a->mode, a->transferred, ret);
+	return ret;
+}
+
+static bool iuc_pipe_native_read_ready(struct iuc_pipe *pipe, const void *args)
+{
+	const struct iuc_pipe_read *a = args;
+	bool pending;
+
+	if (pipe->msg_max)
+		pending = READ_ONCE(pipe->msg_count);
+	else
+		pending = READ_ONCE(pipe->used) >= max_t(u64, a->count, 1);
+	return iuc_pipe_native_unlocked(pipe, &pipe->rd_lock) &&
+	       (pending || READ_ONCE(pipe->closed));
+}
+
+static bool iuc_pipe_native_read_may_park(struct iuc_pipe *pipe,
+					  const void *args)
+{
+	const struct iuc_pipe_read *a = args;
+
+	return pipe->msg_max || a->count <= pipe->capacity / 2;
+}
+
+const struct iuc_pipe_native iuc_pipe_native_write = {
+	.size		= sizeof(struct iuc_pipe_write),
+	.part		= IUC_PART_SC,
+	.begin		= iuc_pipe_native_write_begin,
+	.try		= iuc_pipe_native_write_try,
+	.ready		= iuc_pipe_native_write_ready,
+	.may_park	= iuc_pipe_native_write_may_park,
+};
+
+const struct iuc_pipe_native iuc_pipe_native_read = {
+	.size		= sizeof(struct iuc_pipe_read),
+	.part		= IUC_PART_RC,
+	.begin		= iuc_pipe_native_read_begin,
+	.try		= iuc_pipe_native_read_try,
+	.ready		= iuc_pipe_native_read_ready,
+	.may_park	= iuc_pipe_native_read_may_park,
+};
+
+/* The queue a native call waiting at end @part of @pipe waits on. */
+wait_queue_head_t *iuc_pipe_native_queue(struct iuc_pipe *pipe, u8 part)
+{
+	return part == IUC_PART_SC ? &pipe->wr_wait : &pipe->rd_wait;
+}
+
+/*
+ * Count a native call that parks at end @part of @pipe, unless the pipe
+ * has uring_parked_per_pipe of them already.  A parked call counts as a
+ * waiting reader or writer (PIPE_INFO's READ_PENDING, WRITE_PENDING).
+ */
+bool iuc_pipe_native_attach(struct iuc_pipe *pipe, u8 part)
+{
+	if (atomic_inc_return(&pipe->uring_parked) >
+	    READ_ONCE(iuc_uring_parked_per_pipe)) {
+		atomic_dec(&pipe->uring_parked);
+		return false;
+	}
+	atomic_inc(part == IUC_PART_SC ? &pipe->writers_waiting :
+					 &pipe->readers_waiting);
+	return true;
+}
+
+/* The parked call counted by iuc_pipe_native_attach() ended. */
+void iuc_pipe_native_detach(struct iuc_pipe *pipe, u8 part)
+{
+	atomic_dec(part == IUC_PART_SC ? &pipe->writers_waiting :
+					 &pipe->readers_waiting);
+	atomic_dec(&pipe->uring_parked);
+}
+
+/*
+ * A native call was queued on @pipe's wait queue: order that before its
+ * test of the pipe (the locks included), against iuc_pipe_uring_kick().
+ */
+void iuc_pipe_native_queued(void)
+{
+	smp_mb();	/* the entry before the test: see above */
 }

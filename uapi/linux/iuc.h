@@ -29,10 +29,23 @@
  *
  * io_uring: IORING_OP_URING_CMD on the fd, cmd_op = the IUC_IOC_* command,
  * the first 8 bytes of the command area = the address of the argument
- * struct.  The completion's res is 0 or -errno; the struct is updated as
- * by ioctl(2).  A command linked after another request needs IOSQE_ASYNC
- * on kernels (6.12) whose io_uring reads a linked command's submission
- * entry only when it runs, after its slot may have been reused.
+ * struct, read when io_uring issues the command.  The completion's res is
+ * 0 or -errno; the struct is updated as by ioctl(2).  PIPE_WRITE and
+ * PIPE_READ in IUC_IO_BLOCK run natively: they end at once if the ioctl
+ * would not wait; otherwise they wait parked on the pipe, with no thread,
+ * and complete all at once when the ioctl would no longer wait (a write
+ * when all of it fits, a read when all of it is pending, a message whole,
+ * or the pipe closed), with the ioctl's result at that moment.  Where the
+ * kernel's io_uring cannot cancel a waiting command (6.1), and for a raw
+ * count over half the capacity, they wait in an io_uring worker instead,
+ * as every other call that may block does.  A parked command is not
+ * interrupted by signals nor reached by IORING_OP_ASYNC_CANCEL; closing
+ * the ring or exiting ends it with res -ECANCELED, its struct untouched.
+ * A command linked after a request that completes after the submission
+ * returned needs IOSQE_ASYNC on kernels (6.12) whose io_uring reads a
+ * linked command's submission entry only when it is issued, after its
+ * slot may have been reused; behind IUC calls that complete during the
+ * submission (a write with room, then a read of it) none is needed.
  */
 #ifndef _UAPI_LINUX_IUC_H
 #define _UAPI_LINUX_IUC_H
