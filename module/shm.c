@@ -151,6 +151,7 @@ static struct file *iuc_segment_file(struct iuc_context *receiver)
 	struct inode *inode;
 	struct file *file, *old;
 
+	/* Pairs with the cmpxchg_release() below: the file is whole. */
 	file = smp_load_acquire(&receiver->seg_file);
 	if (file)
 		return file;
@@ -185,6 +186,7 @@ void iuc_segments_file_put(struct iuc_context *ctx)
 /* The receiver's segment file; once @seg is prepared, it exists. */
 static struct file *iuc_seg_file(struct iuc_segment *seg)
 {
+	/* Pairs with the cmpxchg_release() of iuc_segment_file(). */
 	return smp_load_acquire(&seg->receiver->seg_file);
 }
 
