@@ -95,6 +95,7 @@ static void iuc_context_free(struct kref *ref)
 	WARN_ON(!xa_empty(&ctx->conns));
 	if (ctx->service)
 		iuc_service_free(ctx->service);
+	iuc_segments_file_put(ctx);
 	put_pid(ctx->pid);
 	xa_destroy(&ctx->ends);
 	xa_destroy(&ctx->conns);

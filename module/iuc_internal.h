@@ -167,6 +167,8 @@
  *                   parked io_uring call holds its file through io_uring.
  *   parked call     (struct iuc_uring_park, uring.c) owned by whoever
  *                   took it off its wait queue; freed when completed.
+ *   segment file    one per receiving context: the context's (until it
+ *                   is freed) and one per mapping of its segments.
  *
  * Function names: _locked means that the caller holds the lock the
  * function's data needs, as its comment or lockdep_assert_held() says.
@@ -303,6 +305,14 @@ struct iuc_context {
 	struct list_head	shared;
 	struct list_head	received;
 	bool			segs_closed;
+
+	/*
+	 * The file the mappings of the segments it receives map, made by the
+	 * first SHARE_MEM to it (cmpxchg), released when the context is
+	 * freed; and the pages of that file given out to segments so far.
+	 */
+	struct file		*seg_file;
+	atomic64_t		seg_pages;
 };
 
 /* main.c */
@@ -416,6 +426,7 @@ void iuc_shm_exit(void);
 void iuc_segments_release_all(struct iuc_context *ctx);
 int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma);
 void iuc_segment_map_record(struct file *file, struct iuc_event *ev);
+void iuc_segments_file_put(struct iuc_context *ctx);
 long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args);
 long iuc_ioctl_unshare_mem(struct iuc_context *ctx, void *args);
 long iuc_ioctl_mem_unmap(struct iuc_context *ctx, void *args);

@@ -7,10 +7,11 @@
  * breaks copy-on-write, so a forked child of the sharer keeps its own
  * copy) and charges the folios that hold them to the user's
  * RLIMIT_MEMLOCK, as io_uring does.  The receiver maps them from a file of
- * the segment's own (not its /dev/iuc file) into a VM_PFNMAP mapping
- * (special page table entries, as remap_pfn_range() makes, filled on the
- * first fault), in its own context when it reads the RECV_SHARED_MEM
- * record (or by mmap(2) of the segment id).
+ * its own for segments (not its /dev/iuc file), each segment at its own
+ * range of that file, into a VM_PFNMAP mapping (special page table
+ * entries, as remap_pfn_range() makes), in its own context when it reads
+ * the RECV_SHARED_MEM record (filled there at once), or by mmap(2) of the
+ * segment id (filled on the first fault).
  *
  * A segment becomes known by its id (mmap, MEM_UNMAP, UNSHARE_MEM,
  * MEM_SHARING_INFO) and to the contexts' lists only once SHARE_MEM can no
@@ -68,12 +69,12 @@ struct iuc_segment {
 	struct list_head	receiver_node;
 
 	/* Immutable once published. */
-	struct file		*file;		/* what the receiver's mappings map */
+	pgoff_t			pgoff;		/* in the receiver's segment file */
 	struct iuc_context	*sharer;	/* referenced */
 	struct iuc_context	*receiver;	/* referenced */
 	struct user_struct	*user;		/* charged for the pins */
 	unsigned long		*copied;	/* exclusive: pages we copied, not pinned */
-	struct iuc_event	*unshared_ev;	/* UNSHARED_MEM, until sent */
+	struct iuc_event	*unshared_ev;	/* mutual: UNSHARED_MEM, until sent */
 	unsigned long		nr_pages;
 	unsigned long		charged;	/* pages charged to @user */
 	u64			sharer_addr;
@@ -92,12 +93,16 @@ static DEFINE_XARRAY(iuc_segments);
 static atomic64_t iuc_next_segment_id = ATOMIC64_INIT(0);
 
 /*
- * The files the receivers' mappings map, one per segment, with an inode
- * of its own, on this module's pseudo filesystem (as dma-buf does).  A
- * mapping must not hold the receiver's /dev/iuc file, whose release ends
- * its context; and the inode's address_space lists every mapping of the
- * segment, in any address space, so that revoking zaps them with
- * unmap_mapping_range() under the inode's i_mmap lock only.
+ * The files the receivers' mappings map, one per receiving context, made
+ * when it receives its first segment, with an inode of its own, on this
+ * module's pseudo filesystem (as dma-buf does).  A mapping must not hold
+ * the receiver's /dev/iuc file, whose release ends its context.  Each
+ * segment has a range of pages of the file of its own (@pgoff, never
+ * reused), so the inode's address_space lists every mapping of a segment,
+ * in any address space, by its range: revoking zaps them with
+ * unmap_mapping_range() under the inode's i_mmap lock only.  One file per
+ * receiver, not per segment: making a file (an inode, a dentry) and
+ * releasing it was a good part of a small hand-off's cost.
  */
 #define IUC_SHM_MAGIC	0x49554353	/* "IUCS" */
 
@@ -136,14 +141,24 @@ void iuc_shm_exit(void)
 	kern_unmount(iuc_shm_mnt);
 }
 
-static int iuc_segment_file_create(struct iuc_segment *seg)
+/*
+ * The segment file of @receiver, made on first use.  Two sharers may race
+ * to make it: the first stored wins, the other one is released.  Set once,
+ * it stays until the context is freed (iuc_segments_file_put()).
+ */
+static struct file *iuc_segment_file(struct iuc_context *receiver)
 {
 	struct inode *inode;
-	struct file *file;
+	struct file *file, *old;
+
+	/* Pairs with the cmpxchg_release() below: the file is whole. */
+	file = smp_load_acquire(&receiver->seg_file);
+	if (file)
+		return file;
 
 	inode = alloc_anon_inode(iuc_shm_mnt->mnt_sb);
 	if (IS_ERR(inode))
-		return PTR_ERR(inode);
+		return ERR_CAST(inode);
 	/* The file's, given back by __fput(); we run in a call, holding one. */
 	__module_get(THIS_MODULE);
 	file = alloc_file_pseudo(inode, iuc_shm_mnt, "iuc-segment", O_RDWR,
@@ -151,10 +166,28 @@ static int iuc_segment_file_create(struct iuc_segment *seg)
 	if (IS_ERR(file)) {
 		module_put(THIS_MODULE);
 		iput(inode);
-		return PTR_ERR(file);
+		return file;
 	}
-	seg->file = file;
-	return 0;
+	old = cmpxchg_release(&receiver->seg_file, NULL, file);
+	if (old) {
+		fput(file);
+		file = old;
+	}
+	return file;
+}
+
+/* The context is freed: its segment file goes with its last mapping. */
+void iuc_segments_file_put(struct iuc_context *ctx)
+{
+	if (ctx->seg_file)
+		fput(ctx->seg_file);
+}
+
+/* The receiver's segment file; once @seg is prepared, it exists. */
+static struct file *iuc_seg_file(struct iuc_segment *seg)
+{
+	/* Pairs with the cmpxchg_release() of iuc_segment_file(). */
+	return smp_load_acquire(&seg->receiver->seg_file);
 }
 
 static void iuc_vm_flags_set(struct vm_area_struct *vma, vm_flags_t set,
@@ -253,8 +286,6 @@ static void iuc_segment_free(struct kref *ref)
 	mutex_lock(&seg->lock);
 	iuc_segment_unpin(seg);
 	mutex_unlock(&seg->lock);
-	if (seg->file)
-		fput(seg->file);
 	kvfree(seg->copied);
 	iuc_event_free(seg->unshared_ev);
 	free_uid(seg->user);
@@ -342,7 +373,7 @@ static int iuc_segment_remap(struct iuc_segment *seg, struct vm_area_struct *vma
 		.seg	= seg,
 		.mm	= vma->vm_mm,
 		.start	= vma->vm_start,
-		.first	= vma->vm_pgoff - seg->id,
+		.first	= vma->vm_pgoff - seg->pgoff,
 		.prot	= vma->vm_page_prot,
 	};
 
@@ -358,7 +389,9 @@ static int iuc_segment_remap(struct iuc_segment *seg, struct vm_area_struct *vma
  * mapping joins the segment file's i_mmap tree (where revoking looks for
  * it) only after ->mmap returns, so entries made there could escape a
  * revocation running in between.  A fault happens on a mapping already in
- * the tree; one that comes after the revocation raises SIGBUS.
+ * the tree; one that comes after the revocation raises SIGBUS.  (Reading
+ * the RECV_SHARED_MEM record fills the mapping it made as soon as mmap
+ * returned: iuc_segment_prefill().)
  */
 static vm_fault_t iuc_segment_vm_fault(struct vm_fault *vmf)
 {
@@ -383,7 +416,9 @@ static const struct vm_operations_struct iuc_segment_vm_ops = {
  * mmap(2) of an fd of /dev/iuc at offset (segment id << PAGE_SHIFT): the
  * receiver maps a segment, whole, with no more access than it was given.
  * MAP_SHARED only (VM_MAYSHARE: a shared mapping of an O_RDONLY fd has no
- * VM_SHARED).  The mapping then maps the segment's file, not this one.
+ * VM_SHARED).  The mapping then maps the segment's range of the
+ * receiver's segment file, not this one: it is linked into that file's
+ * i_mmap tree at the @vm_pgoff set here, after ->mmap returns.
  */
 int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma)
 {
@@ -425,7 +460,8 @@ int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma)
 			 VM_DONTDUMP, clear);
 	vma->vm_ops = &iuc_segment_vm_ops;
 	vma->vm_private_data = seg;
-	vma_set_file(vma, seg->file);
+	vma->vm_pgoff = seg->pgoff;
+	vma_set_file(vma, iuc_seg_file(seg));
 	seg->receiver_addr = vma->vm_start;
 	kref_get(&seg->ref);		/* the mapping's, dropped by ->close */
 	ret = 0;
@@ -434,6 +470,32 @@ out_unlock:
 out:
 	iuc_segment_put(seg);
 	return ret;
+}
+
+/*
+ * Fill the mapping of segment @id that vm_mmap() just made at @addr: it is
+ * in the segment file's i_mmap tree now, where revocation finds it, and the
+ * receiver is about to touch it all.  A sibling thread may have unmapped it
+ * or mapped something else there meanwhile: only a mapping of the segment
+ * is filled, and nothing else is done; a mapping left empty (no memory for
+ * a page table) fills on its first fault as any other.
+ */
+static void iuc_segment_prefill(unsigned long addr, u64 id)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct iuc_segment *seg;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_ops == &iuc_segment_vm_ops) {
+		seg = vma->vm_private_data;
+		mutex_lock(&seg->lock);
+		if (seg->id == id && !seg->revoked && seg->pages)
+			iuc_segment_remap(seg, vma);
+		mutex_unlock(&seg->lock);
+	}
+	mmap_read_unlock(mm);
 }
 
 /*
@@ -465,6 +527,7 @@ void iuc_segment_map_record(struct file *file, struct iuc_event *ev)
 	} else {
 		d->start = addr;
 		d->map_errno = 0;
+		iuc_segment_prefill(addr, ev->sig.object);
 	}
 }
 
@@ -489,7 +552,8 @@ static void iuc_segment_revoke(struct iuc_segment *seg, u8 type)
 	mutex_unlock(&seg->lock);
 
 	/* Outside seg->lock, which faults take inside the mmap_lock. */
-	unmap_mapping_range(seg->file->f_mapping, 0, 0, 1);
+	unmap_mapping_range(iuc_seg_file(seg)->f_mapping,
+			    (loff_t)seg->pgoff << PAGE_SHIFT, seg->length, 1);
 
 	mutex_lock(&seg->lock);
 	iuc_segment_unpin(seg);
@@ -777,11 +841,14 @@ static struct iuc_segment *iuc_segment_alloc(struct iuc_context *sharer,
 	seg = kzalloc(sizeof(*seg), GFP_KERNEL_ACCOUNT);
 	if (!seg)
 		return NULL;
-	seg->unshared_ev = iuc_event_alloc(IUC_SIG_UNSHARED_MEM, 0,
-					   IUC_EV_CLOSING);
-	if (!seg->unshared_ev) {
-		kfree(seg);
-		return NULL;
+	/* Only a mutual segment is ever revoked. */
+	if (a->mode == IUC_SHARE_MUTUAL) {
+		seg->unshared_ev = iuc_event_alloc(IUC_SIG_UNSHARED_MEM, 0,
+						   IUC_EV_CLOSING);
+		if (!seg->unshared_ev) {
+			kfree(seg);
+			return NULL;
+		}
 	}
 	kref_init(&seg->ref);		/* the SHARE_MEM call's */
 	mutex_init(&seg->lock);
@@ -801,19 +868,31 @@ static struct iuc_segment *iuc_segment_alloc(struct iuc_context *sharer,
 	return seg;
 }
 
+/* Pages a segment file can address: its offsets are loff_t. */
+#define IUC_SEG_FILE_PAGES	((u64)(MAX_LFS_FILESIZE >> PAGE_SHIFT))
+
 /*
  * What a segment needs before it can be published, allocated while the
- * call may still fail: its file, the copy bitmap of an exclusive segment,
- * and its id, reserved in the table.
+ * call may still fail: the receiver's segment file and the segment's range
+ * in it, the copy bitmap of an exclusive segment, and its id, reserved in
+ * the table.  Ranges are never reused (a failed call leaves a hole): the
+ * 2^51 pages of a file are more than a receiver can take in a lifetime,
+ * and running out fails the call as kernel memory would.
  */
 static int iuc_segment_prepare(struct iuc_segment *seg)
 {
-	u64 id;
+	struct file *file;
+	u64 id, pgoff;
 	int ret;
 
-	ret = iuc_segment_file_create(seg);
-	if (ret)
-		return ret;
+	file = iuc_segment_file(seg->receiver);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	pgoff = atomic64_fetch_add(seg->nr_pages, &seg->receiver->seg_pages);
+	if (pgoff >= IUC_SEG_FILE_PAGES ||
+	    seg->nr_pages > IUC_SEG_FILE_PAGES - pgoff)
+		return -ENOMEM;
+	seg->pgoff = pgoff;
 	if (seg->mode == IUC_SHARE_EXCLUSIVE) {
 		seg->copied = kvcalloc(BITS_TO_LONGS(seg->nr_pages),
 				       sizeof(unsigned long), GFP_KERNEL_ACCOUNT);
@@ -825,8 +904,10 @@ static int iuc_segment_prepare(struct iuc_segment *seg)
 	if (ret)
 		return ret;
 	seg->id = id;
-	seg->unshared_ev->sig.object = id;
-	seg->unshared_ev->sig.data.unshared_mem.segment = id;
+	if (seg->unshared_ev) {
+		seg->unshared_ev->sig.object = id;
+		seg->unshared_ev->sig.data.unshared_mem.segment = id;
+	}
 	return 0;
 }
 
@@ -1001,7 +1082,11 @@ long iuc_ioctl_unshare_mem(struct iuc_context *ctx, void *args)
 	return ret;
 }
 
-/* Unmap every mapping of @seg in the caller's address space. */
+/*
+ * Unmap every mapping of @seg in the caller's address space.  The latest
+ * one is looked up where it was made (the common case, one mapping, costs
+ * no walk of the address space); the others by a walk.
+ */
 static void iuc_segment_unmap_mine(struct iuc_segment *seg)
 {
 	struct mm_struct *mm = current->mm;
@@ -1013,12 +1098,17 @@ static void iuc_segment_unmap_mine(struct iuc_segment *seg)
 
 		len = 0;
 		mmap_read_lock(mm);
-		for_each_vma(vmi, vma) {
-			if (iuc_vma_maps(vma, seg)) {
-				start = vma->vm_start;
-				len = vma->vm_end - vma->vm_start;
-				break;
-			}
+		mutex_lock(&seg->lock);
+		vma = seg->receiver_addr ? vma_lookup(mm, seg->receiver_addr) : NULL;
+		mutex_unlock(&seg->lock);
+		if (!vma || !iuc_vma_maps(vma, seg)) {
+			for_each_vma(vmi, vma)
+				if (iuc_vma_maps(vma, seg))
+					break;
+		}
+		if (vma) {
+			start = vma->vm_start;
+			len = vma->vm_end - vma->vm_start;
 		}
 		mmap_read_unlock(mm);
 		if (!len || vm_munmap(start, len))

@@ -1515,6 +1515,170 @@ TEST_F(shm, record_without_mapping_leaves_mapping_by_id)
 	EXPECT_EQ(0, peer_check(rcv, a, len, 160));
 }
 
+/* ---- the receiver's segment file and mappings ---------------------------------------- */
+
+/* Read one word of each page of [@p, +@len). */
+static uint64_t touch_pages(const void *p, size_t len)
+{
+	const volatile uint64_t *w = p;
+	uint64_t sum = 0;
+	size_t off;
+
+	for (off = 0; off < len; off += PAGE)
+		sum += w[off / sizeof(*w)];
+	return sum;
+}
+
+/* Minor faults this thread took so far. */
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return -1;
+	return ru.ru_minflt;
+}
+
+/*
+ * A receiver's segments are ranges of one file of its: revoking one zaps
+ * the mappings of that one only.  A sharer gives the test process three
+ * mutual segments and an exclusive one, each mapped by its record, the
+ * third once more by id.  Revoking the second: its mapping raises SIGBUS,
+ * every other mapping still shows the sharer's memory (the mutual ones
+ * its later writes too).  The sharer's exit then revokes the first and
+ * third, by-id mapping included, and leaves the exclusive one.
+ */
+TEST_F(shm, revoking_one_segment_leaves_the_receivers_others)
+{
+	const size_t len = 2 * PAGE;
+	uint64_t q, seg[4], st[4], v;
+	struct peer s;
+	char *byid;
+	int k;
+
+	q = start_sharer(_metadata, &s, 4 * len, 170);
+	for (k = 1; k < 4; k++)
+		ASSERT_EQ(0, peer_fill(&s, q + k * len, len, 170 + k));
+	for (k = 0; k < 4; k++) {
+		uint8_t mode = k == 3 ? IUC_SHARE_EXCLUSIVE : IUC_SHARE_MUTUAL;
+		uint8_t access = k == 3 ? 0 : SHM_ACCESS_RW;
+
+		seg[k] = peer_share_ok(_metadata, &s, getpid(), q + k * len, len,
+				       mode, access, IUC_NOTIFY, 0x170 + k);
+		st[k] = recv_ok(_metadata, self->fd, NULL, seg[k], s.pid, len,
+				mode, access, 0x170 + k);
+		ASSERT_NE(0, st[k]);
+	}
+	byid = iuc_mmap_segment(self->fd, seg[2], len, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, byid);
+
+	ASSERT_EQ(0, peer_unshare_mem(&s, seg[1], NULL));
+	EXPECT_EQ(SIGBUS, shm_read64((void *)(uintptr_t)st[1], NULL, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64((void *)(uintptr_t)(st[1] + PAGE), NULL, NULL));
+	unshared_ok(_metadata, self->fd, NULL, seg[1], IUC_UNSHARED_BY_CALL);
+	for (k = 0; k < 4; k++)
+		if (k != 1)
+			EXPECT_EQ(0, shm_check((void *)(uintptr_t)st[k], len,
+					       170 + k, NULL, NULL));
+	EXPECT_EQ(0, shm_check(byid, len, 172, NULL, NULL));
+	EXPECT_EQ(0, peer_write64(&s, q + 2 * len + 8, 0xA5));
+	EXPECT_EQ(0, shm_read64(byid + 8, &v, NULL));
+	EXPECT_EQ(0xA5, v);
+	EXPECT_EQ(0, peer_write64(&s, q + PAGE, 0xA6));
+	EXPECT_EQ(0, shm_read64((void *)(uintptr_t)(st[0] + PAGE), &v, NULL));
+	EXPECT_EQ(0xA6, v);
+
+	EXPECT_EQ(0, peer_stop(&s));
+	unshared_ok(_metadata, self->fd, NULL, seg[0], IUC_UNSHARED_SHARER_DIED);
+	unshared_ok(_metadata, self->fd, NULL, seg[2], IUC_UNSHARED_SHARER_DIED);
+	EXPECT_EQ(SIGBUS, shm_read64((void *)(uintptr_t)st[0], NULL, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64((void *)(uintptr_t)st[2], NULL, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(byid + PAGE, NULL, NULL));
+	EXPECT_EQ(0, shm_check((void *)(uintptr_t)st[3], len, 173, NULL, NULL));
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, seg[3], NULL));
+}
+
+/*
+ * Reading RECV_SHARED_MEM fills the mapping it makes: the receiver's first
+ * touch of every page takes no page fault.  A mapping made by id is filled
+ * by its first fault (which shows that the count sees these faults).
+ */
+TEST_F(shm, record_mapping_is_filled_when_the_record_is_read)
+{
+	const size_t len = 16 * PAGE;
+	uint64_t q, seg, st;
+	long before, after;
+	struct peer s;
+	char *byid;
+
+	q = start_sharer(_metadata, &s, len, 180);
+	seg = peer_share_ok(_metadata, &s, getpid(), q, len, IUC_SHARE_EXCLUSIVE,
+			    0, IUC_NOTIFY, 0x180);
+	st = recv_ok(_metadata, self->fd, NULL, seg, s.pid, len,
+		     IUC_SHARE_EXCLUSIVE, 0, 0x180);
+	ASSERT_NE(0, st);
+	byid = iuc_mmap_segment(self->fd, seg, len, PROT_READ, MAP_SHARED);
+	ASSERT_NE(MAP_FAILED, byid);
+
+	before = minor_faults();
+	touch_pages((void *)(uintptr_t)st, len);
+	after = minor_faults();
+	ASSERT_LE(0, before);
+	EXPECT_EQ(before, after);
+
+	before = minor_faults();
+	touch_pages(byid, len);
+	after = minor_faults();
+	EXPECT_LT(before, after);
+
+	EXPECT_EQ(0, shm_check((void *)(uintptr_t)st, len, 180, NULL, NULL));
+	EXPECT_EQ(0, shm_check(byid, len, 180, NULL, NULL));
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, seg, NULL));
+	EXPECT_EQ(0, peer_stop(&s));
+}
+
+/*
+ * MEM_UNMAP unmaps the segment's mappings wherever they went: the
+ * record's mapping moved by mremap and split in two by munmap.  What the
+ * receiver mapped since at the record's address is not the segment and
+ * stays.
+ */
+TEST_F(shm, mem_unmap_finds_moved_mappings_and_spares_others)
+{
+	const size_t len = 4 * PAGE;
+	uint64_t q, seg, st;
+	char *dst, *moved, *old;
+	struct peer s;
+	uint32_t err;
+
+	q = start_sharer(_metadata, &s, len, 190);
+	seg = peer_share_ok(_metadata, &s, getpid(), q, len, IUC_SHARE_EXCLUSIVE,
+			    0, IUC_NOTIFY, 0x190);
+	st = recv_ok(_metadata, self->fd, NULL, seg, s.pid, len,
+		     IUC_SHARE_EXCLUSIVE, 0, 0x190);
+	ASSERT_NE(0, st);
+
+	dst = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	moved = mremap((void *)(uintptr_t)st, len, len,
+		       MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_EQ(dst, moved);
+	old = mmap((void *)(uintptr_t)st, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	ASSERT_EQ((void *)(uintptr_t)st, old);
+	ASSERT_EQ(0, shm_fill(old, len, 191, NULL));
+	EXPECT_EQ(0, shm_check(moved, len, 190, NULL, NULL));
+	ASSERT_EQ(0, munmap(moved + PAGE, PAGE));
+
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, seg, &err));
+	EXPECT_EQ(IUC_E_NONE, err);
+	EXPECT_EQ(SIGSEGV, shm_read64(moved, NULL, NULL));
+	EXPECT_EQ(SIGSEGV, shm_read64(moved + 3 * PAGE, NULL, NULL));
+	EXPECT_EQ(0, shm_check(old, len, 191, NULL, NULL));
+	EXPECT_EQ(0, munmap(old, len));
+	EXPECT_EQ(0, peer_stop(&s));
+}
+
 /* ---- hostile ranges --------------------------------------------------------------- */
 
 /* The last word of a fresh read-only anonymous page (the zero page). */
