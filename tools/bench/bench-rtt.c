@@ -468,7 +468,7 @@ static void rtt_config(size_t size, const char *sfx, bool all)
 		report(mt);
 	}
 	best = s.m[R_CALL].h.started ? R_CALL : R_IUC;
-	if (s.m[R_BINDER].h.started && wanted(vsb)) {
+	if (small && s.m[R_BINDER].h.started && wanted(vsb)) {
 		mt = rtt_metric(vsb, &ser[best], r_names[R_BINDER], &ser[R_BINDER], size, n);
 		extra(mt, ", \"iuc_method\": \"%s\"", best == R_CALL ?
 		      "PIPE_CALL on both sides" : "PIPE_WRITE + PIPE_READ on both sides");

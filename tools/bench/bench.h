@@ -194,7 +194,6 @@ struct binder_window {
 
 /* Open /dev/binder, map @map_len read-only; dies on failure. */
 void binder_open(struct binder_end *b, size_t map_len);
-void binder_close(struct binder_end *b);
 /* Become the context manager (handle 0) and a looper thread. */
 void binder_become_manager(struct binder_end *b);
 /*
