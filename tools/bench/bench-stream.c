@@ -140,7 +140,7 @@ static void stream_setup(struct stream_set *s, size_t wsize, size_t cap,
 	/*
 	 * Binder's window: capacity / write size transactions, and at most
 	 * 1.5 MiB of the 2 MiB async space counting 128 bytes a buffer (6.1
-	 * charges the driver's buffer header to it): fewer below 4 KiB.
+	 * charges the driver's buffer header to it): fewer for 64 B writes.
 	 */
 	s->window = (uint32_t)(cap / wsize);
 	if (s->window > 3 * MiB / 2 / (wsize + 128))
