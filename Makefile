@@ -78,7 +78,7 @@ check:
 demo:
 	@$(TOP)/tools/vm/demo.sh
 
-# Benchmarks: IUC against Linux pipes, AF_UNIX, mqueue and memfd in one VM
+# Benchmarks: IUC against Linux pipes, AF_UNIX, mqueue, memfd, Binder and memcpy in one VM
 # run (KERNELS defaults to 6.12 here, not to the whole matrix).
 bench:
 	@KERNELS="$(if $(filter command line environment,$(origin KERNELS)),$(KERNELS),6.12)" \

@@ -83,15 +83,6 @@ void binder_open(struct binder_end *b, size_t map_len)
 	b->map_len = map_len;
 }
 
-void binder_close(struct binder_end *b)
-{
-	if (!b->map)
-		return;
-	munmap(b->map, b->map_len);
-	close(b->fd);
-	b->map = NULL;
-}
-
 /* Queue command @cmd with @len bytes of @arg for the next BINDER_WRITE_READ. */
 static void queue(struct binder_end *b, uint32_t cmd, const void *arg, size_t len)
 {

@@ -52,7 +52,7 @@ static bool have_pipe_call(void)
 	return have;
 }
 
-/* The benchmark's io_uring for R_URING, and how it links the read. */
+/* The benchmark's io_uring for R_URING. */
 static struct io_uring rtt_ring;
 static int ring_state = -1;		/* -1 not tried, 0 unusable, 1 ready */
 
@@ -69,18 +69,6 @@ static bool have_ring(void)
 			msg("io_uring_queue_init: %s: uring_rtt_64 skipped", strerror(-r));
 	}
 	return ring_state;
-}
-
-/* An IUC call as IORING_OP_URING_CMD on @sqe: cmd_op and the struct's address. */
-static void prep_iuc_cmd(struct io_uring_sqe *sqe, unsigned int cmd, void *args)
-{
-	__u64 addr = (uintptr_t)args;
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = iuc_fd;
-	sqe->cmd_op = cmd;
-	memcpy(sqe->cmd, &addr, sizeof(addr));
 }
 
 /*
@@ -105,7 +93,7 @@ static int uring_round_trip(uint64_t sc, uint64_t rc, void *buf, size_t size)
 	sqe = io_uring_get_sqe(&rtt_ring);
 	if (!sqe)
 		return -EBUSY;
-	prep_iuc_cmd(sqe, IUC_IOC_PIPE_WRITE, &wr);
+	uring_prep_iuc(sqe, iuc_fd, IUC_IOC_PIPE_WRITE, &wr);
 	sqe->flags |= IOSQE_IO_LINK;
 	sqe = io_uring_get_sqe(&rtt_ring);
 	if (!sqe)
@@ -114,7 +102,7 @@ static int uring_round_trip(uint64_t sc, uint64_t rc, void *buf, size_t size)
 	 * No IOSQE_ASYNC: the kernel may read the linked read's entry only
 	 * when it runs, but we write no new entry before both completed.
 	 */
-	prep_iuc_cmd(sqe, IUC_IOC_PIPE_READ, &rd);
+	uring_prep_iuc(sqe, iuc_fd, IUC_IOC_PIPE_READ, &rd);
 	r = io_uring_submit_and_wait(&rtt_ring, 2);
 	if (r < 0)
 		return r;
@@ -468,7 +456,7 @@ static void rtt_config(size_t size, const char *sfx, bool all)
 		report(mt);
 	}
 	best = s.m[R_CALL].h.started ? R_CALL : R_IUC;
-	if (s.m[R_BINDER].h.started && wanted(vsb)) {
+	if (small && s.m[R_BINDER].h.started && wanted(vsb)) {
 		mt = rtt_metric(vsb, &ser[best], r_names[R_BINDER], &ser[R_BINDER], size, n);
 		extra(mt, ", \"iuc_method\": \"%s\"", best == R_CALL ?
 		      "PIPE_CALL on both sides" : "PIPE_WRITE + PIPE_READ on both sides");

@@ -137,7 +137,11 @@ static void stream_setup(struct stream_set *s, size_t wsize, size_t cap,
 	memset(s->buf, 0x5a, wsize);
 	s->dst = map_anon(wsize, false);
 	memset(s->dst, 0, wsize);
-	/* Binder: capacity / write size, less where 6.1 charges its header */
+	/*
+	 * Binder's window: capacity / write size transactions, and at most
+	 * 1.5 MiB of the 2 MiB async space counting 128 bytes a buffer (6.1
+	 * charges the driver's buffer header to it): fewer for 64 B writes.
+	 */
 	s->window = (uint32_t)(cap / wsize);
 	if (s->window > 3 * MiB / 2 / (wsize + 128))
 		s->window = (uint32_t)(3 * MiB / 2 / (wsize + 128));
@@ -157,7 +161,7 @@ static void stream_setup(struct stream_set *s, size_t wsize, size_t cap,
 		if (m == S_BINDER) {
 			binder_client();
 			s->win = binder_window_new();
-			rx_window = s->win;	/* the helper inherits it */
+			rx_window = s->win;	/* the helper, forked next, shares it */
 		}
 		if (m == S_PIPE) {
 			if (pipe2(fds, O_CLOEXEC))

@@ -194,7 +194,6 @@ struct binder_window {
 
 /* Open /dev/binder, map @map_len read-only; dies on failure. */
 void binder_open(struct binder_end *b, size_t map_len);
-void binder_close(struct binder_end *b);
 /* Become the context manager (handle 0) and a looper thread. */
 void binder_become_manager(struct binder_end *b);
 /*
@@ -221,8 +220,14 @@ struct binder_window *binder_window_new(void);
 /* ---- io_uring (bench-uring.c) ---------------------------------------------------------- */
 
 struct io_uring;
+struct io_uring_sqe;
 /* Keep @ring's io-wq workers on the CPUs the calling thread may use: 0 or -errno. */
 int uring_pin_workers(struct io_uring *ring);
+/*
+ * @sqe as IUC call @cmd on the IUC fd @fd (IORING_OP_URING_CMD: cmd_op =
+ * @cmd, the command area's first 8 bytes = the address of @args).
+ */
+void uring_prep_iuc(struct io_uring_sqe *sqe, int fd, unsigned int cmd, void *args);
 
 /* ---- the benchmarks ------------------------------------------------------------- */
 

@@ -22,7 +22,7 @@
 #
 # Env: KERNELS ("6.12"; names of tools/vm: 6.1 6.12 debug), BENCH_ARGS (more
 # options for iuc-bench, e.g. "--quick" or "--reps 7"), BENCH_VM_MEM (MiB,
-# default 2048), BENCH_LIMIT (seconds for one VM run, default 780),
+# default 2048), BENCH_LIMIT (seconds for one VM run, default 900),
 # IUC_SKIP_DEPS=1 (no apt), IUC_OUT (default <repo>/build), BENCH_NO_CHARTS=1,
 # BENCH_KO (an iuc.ko to load instead of building one from this tree: e.g. a
 # branch's module; with several KERNELS it must suit each),
@@ -39,7 +39,7 @@ OUT=$IUC_OUT/bench
 WORK=$OUT/work
 DOCS=$IUC_TOP/docs/bench
 BIN=$OUT/iuc-bench
-limit=${BENCH_LIMIT:-780}
+limit=${BENCH_LIMIT:-900}
 t_begin=$(date +%s)
 mkdir -p "$OUT" "$WORK" "$DOCS"
 
