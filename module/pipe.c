@@ -1031,14 +1031,18 @@ static void iuc_pipe_unlock(struct iuc_pipe *pipe, struct mutex *side)
 /*
  * Is @peer, the thread an answer is expected from, running or about to
  * run on another CPU than ours?  Then its answer may come sooner than a
- * sleep and a wake-up would take.  Not if it shares our CPU (it runs
- * only once we stop), and not once it sleeps (it waits for something
- * else than our request).  Lockless and approximate: we may migrate, the
- * peer may too; it only chooses between spinning and sleeping at once.
+ * sleep and a wake-up would take.  "About to run" includes a thread that
+ * is being woken (TASK_WAKING: our request's wake-up may still be on
+ * its way to the other CPU, not yet on a run queue).  Not if it shares
+ * our CPU (it runs only once we stop), and not once it sleeps (it waits
+ * for something else than our request).  Lockless and approximate: we
+ * may migrate, the peer may too; it only chooses between spinning on
+ * and sleeping now.
  */
 static bool iuc_pipe_peer_busy(struct task_struct *peer)
 {
-	return READ_ONCE(peer->on_rq) &&
+	return (READ_ONCE(peer->on_rq) ||
+		READ_ONCE(peer->__state) == TASK_WAKING) &&
 	       task_cpu(peer) != raw_smp_processor_id();
 }
 
