@@ -73,9 +73,10 @@
  *   pipe->wr_lock       the specification's pipe lock of the writing side:
  *                       held by a write for its whole length
  *   pipe->rd_lock       the same for the reading side
- *   pipe->io_lock       buffer, head, used, message lengths; held across
- *                       each copy (used and msg_count are also read
- *                       locklessly by waiters and PIPE_INFO)
+ *   pipe->io_lock       buffer, head, used, message lengths, the last
+ *                       writer; held across each copy (used and
+ *                       msg_count are also read locklessly by waiters,
+ *                       PIPE_CALL's busy-poll included, and PIPE_INFO)
  *   iuc_pipe_users_lock the per-user table of pipe charges, their bytes
  *   seg->lock           pages (NULL once unpinned), revoked, receiver_addr
  *   iuc_anids_lock      the count of live contexts per application

@@ -73,9 +73,9 @@ struct iuc_pipe {
 	struct mutex		wr_lock;	/* writes: see above */
 	struct mutex		rd_lock;	/* reads: see above */
 	/*
-	 * @io_lock protects the buffer, @head, @used and the message lengths,
-	 * and is held across each copy in or out; @used and @msg_count are
-	 * also read locklessly by waiters and PIPE_INFO.
+	 * @io_lock protects the buffer, @head, @used, the message lengths
+	 * and @writer, and is held across each copy in or out; @used and
+	 * @msg_count are also read locklessly by waiters and PIPE_INFO.
 	 */
 	struct mutex		io_lock;
 	char			*buf;		/* @capacity bytes, allocated at first write */
