@@ -90,14 +90,13 @@ struct iuc_pipe {
 	atomic_t		readers_waiting;	/* sleeping or spinning */
 	atomic_t		writers_waiting;
 	/*
-	 * The thread that wrote last, referenced, under io_lock: the one
-	 * a PIPE_CALL waiting for data spins for (iuc_pipe_spin()).
-	 * Replaced only when another thread writes, so that a ping-pong
-	 * takes no reference per message; it keeps a thread that ended
-	 * allocated (not its memory or files) until then or until the
-	 * pipe is freed.
+	 * The thread that wrote last, by its struct pid (referenced; a
+	 * thread that ended keeps only that small struct allocated), under
+	 * io_lock: the one a PIPE_CALL waiting for data spins for
+	 * (iuc_pipe_spin()).  Replaced only when another thread writes, so
+	 * that a ping-pong takes no reference per message.
 	 */
-	struct task_struct	*writer;
+	struct pid		*writer;
 
 	/* Immutable after creation. */
 	struct pid		*creator;
@@ -299,8 +298,7 @@ void iuc_pipe_put(struct iuc_pipe *pipe)
 	if (!refcount_dec_and_test(&pipe->ref))
 		return;
 	iuc_pipe_uncharge(pipe);
-	if (pipe->writer)
-		put_task_struct(pipe->writer);
+	put_pid(pipe->writer);
 	kvfree(pipe->buf);
 	kvfree(pipe->msg_len);
 	mem_cgroup_put(pipe->memcg);
@@ -1100,13 +1098,12 @@ static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 /* The calling thread writes to @pipe: remember it.  Under io_lock. */
 static void iuc_pipe_note_writer(struct iuc_pipe *pipe)
 {
-	struct task_struct *old = pipe->writer;
+	struct pid *old = pipe->writer;
 
-	if (likely(old == current))
+	if (likely(old == task_pid(current)))
 		return;
-	pipe->writer = get_task_struct(current);
-	if (old)
-		put_task_struct(old);
+	pipe->writer = get_pid(task_pid(current));
+	put_pid(old);
 }
 
 static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
@@ -1203,17 +1200,22 @@ static long iuc_pipe_read_message(struct iuc_pipe *pipe, struct iuc_pipe_read *a
 
 /*
  * The thread to spin for before a read of @pipe sleeps, referenced (drop
- * it with put_task_struct()), or NULL: none known, or no spinning.
- * Under io_lock.
+ * it with put_task_struct()), or NULL: none known or alive, or no
+ * spinning.  Under io_lock.
  */
 static struct task_struct *iuc_pipe_spin_target(struct iuc_pipe *pipe,
 						bool spin)
 {
-	struct task_struct *peer = pipe->writer;
+	struct task_struct *peer;
 
-	if (!spin || !peer || !READ_ONCE(iuc_busy_poll_us))
+	if (!spin || !pipe->writer || !READ_ONCE(iuc_busy_poll_us))
 		return NULL;
-	return get_task_struct(peer);
+	rcu_read_lock();
+	peer = pid_task(pipe->writer, PIDTYPE_PID);
+	if (peer)
+		get_task_struct(peer);
+	rcu_read_unlock();
+	return peer;
 }
 
 /*
