@@ -74,9 +74,10 @@
  *   pipe->wr_lock       the specification's pipe lock of the writing side:
  *                       held by a write for its whole length
  *   pipe->rd_lock       the same for the reading side
- *   pipe->io_lock       buffer, head, used, message lengths; held across
- *                       each copy (used and msg_count are also read
- *                       locklessly by waiters and PIPE_INFO)
+ *   pipe->io_lock       buffer, head, used, message lengths, the last
+ *                       writer; held across each copy (used and
+ *                       msg_count are also read locklessly by waiters,
+ *                       PIPE_CALL's busy-poll included, and PIPE_INFO)
  *                       Native io_uring calls take these three only by
  *                       trylock: whoever unlocks one calls
  *                       iuc_pipe_uring_kick() after.

@@ -73,9 +73,9 @@ struct iuc_pipe {
 	struct mutex		wr_lock;	/* writes: see above */
 	struct mutex		rd_lock;	/* reads: see above */
 	/*
-	 * @io_lock protects the buffer, @head, @used and the message lengths,
-	 * and is held across each copy in or out; @used and @msg_count are
-	 * also read locklessly by waiters and PIPE_INFO.
+	 * @io_lock protects the buffer, @head, @used, the message lengths
+	 * and @writer, and is held across each copy in or out; @used and
+	 * @msg_count are also read locklessly by waiters and PIPE_INFO.
 	 */
 	struct mutex		io_lock;
 	char			*buf;		/* @capacity bytes, allocated at first write */
@@ -90,14 +90,13 @@ struct iuc_pipe {
 	atomic_t		readers_waiting;	/* sleeping or spinning */
 	atomic_t		writers_waiting;
 	/*
-	 * The thread that wrote last, referenced, under io_lock: the one
-	 * a PIPE_CALL waiting for data spins for (iuc_pipe_spin()).
-	 * Replaced only when another thread writes, so that a ping-pong
-	 * takes no reference per message; it keeps a thread that ended
-	 * allocated (not its memory or files) until then or until the
-	 * pipe is freed.
+	 * The thread that wrote last, by its struct pid (referenced; a
+	 * thread that ended keeps only that small struct allocated), under
+	 * io_lock: the one a PIPE_CALL waiting for data spins for
+	 * (iuc_pipe_spin()).  Replaced only when another thread writes, so
+	 * that a ping-pong takes no reference per message.
 	 */
-	struct task_struct	*writer;
+	struct pid		*writer;
 	/*
 	 * io_uring calls parked on @rd_wait or @wr_wait (uring.c): whoever
 	 * lets go of a lock they may have found taken wakes them.
@@ -304,8 +303,7 @@ void iuc_pipe_put(struct iuc_pipe *pipe)
 	if (!refcount_dec_and_test(&pipe->ref))
 		return;
 	iuc_pipe_uncharge(pipe);
-	if (pipe->writer)
-		put_task_struct(pipe->writer);
+	put_pid(pipe->writer);
 	kvfree(pipe->buf);
 	kvfree(pipe->msg_len);
 	mem_cgroup_put(pipe->memcg);
@@ -1055,14 +1053,18 @@ static void iuc_pipe_unlock(struct iuc_pipe *pipe, struct mutex *side)
 /*
  * Is @peer, the thread an answer is expected from, running or about to
  * run on another CPU than ours?  Then its answer may come sooner than a
- * sleep and a wake-up would take.  Not if it shares our CPU (it runs
- * only once we stop), and not once it sleeps (it waits for something
- * else than our request).  Lockless and approximate: we may migrate, the
- * peer may too; it only chooses between spinning and sleeping at once.
+ * sleep and a wake-up would take.  "About to run" includes a thread that
+ * is being woken (TASK_WAKING: our request's wake-up may still be on
+ * its way to the other CPU, not yet on a run queue).  Not if it shares
+ * our CPU (it runs only once we stop), and not once it sleeps (it waits
+ * for something else than our request).  Lockless and approximate: we
+ * may migrate, the peer may too; it only chooses between spinning on
+ * and sleeping now.
  */
 static bool iuc_pipe_peer_busy(struct task_struct *peer)
 {
-	return READ_ONCE(peer->on_rq) &&
+	return (READ_ONCE(peer->on_rq) ||
+		READ_ONCE(peer->__state) == TASK_WAKING) &&
 	       task_cpu(peer) != raw_smp_processor_id();
 }
 
@@ -1121,13 +1123,12 @@ static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 /* The calling thread writes to @pipe: remember it.  Under io_lock. */
 static void iuc_pipe_note_writer(struct iuc_pipe *pipe)
 {
-	struct task_struct *old = pipe->writer;
+	struct pid *old = pipe->writer;
 
-	if (likely(old == current))
+	if (likely(old == task_pid(current)))
 		return;
-	pipe->writer = get_task_struct(current);
-	if (old)
-		put_task_struct(old);
+	pipe->writer = get_pid(task_pid(current));
+	put_pid(old);
 }
 
 static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
@@ -1225,17 +1226,22 @@ static long iuc_pipe_read_message(struct iuc_pipe *pipe, struct iuc_pipe_read *a
 
 /*
  * The thread to spin for before a read of @pipe sleeps, referenced (drop
- * it with put_task_struct()), or NULL: none known, or no spinning.
- * Under io_lock.
+ * it with put_task_struct()), or NULL: none known or alive, or no
+ * spinning.  Under io_lock.
  */
 static struct task_struct *iuc_pipe_spin_target(struct iuc_pipe *pipe,
 						bool spin)
 {
-	struct task_struct *peer = pipe->writer;
+	struct task_struct *peer;
 
-	if (!spin || !peer || !READ_ONCE(iuc_busy_poll_us))
+	if (!spin || !pipe->writer || !READ_ONCE(iuc_busy_poll_us))
 		return NULL;
-	return get_task_struct(peer);
+	rcu_read_lock();
+	peer = pid_task(pipe->writer, PIDTYPE_PID);
+	if (peer)
+		get_task_struct(peer);
+	rcu_read_unlock();
+	return peer;
 }
 
 /*
