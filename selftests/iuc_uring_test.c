@@ -685,8 +685,8 @@ TEST_F(uring, many_parked_reads_on_many_pipes_one_thread)
 	}
 	ASSERT_EQ(MANY_PIPES, io_uring_submit(&ring));
 	for (i = 0; i < MANY_PIPES; i++) {
-		EXPECT_EQ(IUC_PIPE_READ_PENDING,
-			  iuc_pipe_status(self->fd, sc[i]) & IUC_PIPE_READ_PENDING);
+		ASSERT_TRUE(iuc_pipe_wait_status(self->fd, sc[i], IUC_PIPE_READ_PENDING,
+						 IUC_PIPE_READ_PENDING));
 	}
 	if (native_parking())
 		EXPECT_EQ(0, iowq_workers());
