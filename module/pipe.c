@@ -1003,11 +1003,6 @@ static bool iuc_pipe_has_data(struct iuc_pipe *pipe, u64 need)
 }
 
 /*
- * Take the lock of one side, @side (wr_lock or rd_lock), then io_lock,
- * for a call in @mode: IUC_IO_TRY waits for neither.  Returns 0, -EAGAIN
- * (locked) or -EINTR.
- */
-/*
  * A lock of @pipe was let go: wake the io_uring calls parked on it, which
  * take the locks only by trylock and may have found this one taken.  The
  * barrier orders the unlock before the test of the count; it pairs with
@@ -1023,6 +1018,11 @@ static void iuc_pipe_uring_kick(struct iuc_pipe *pipe)
 	}
 }
 
+/*
+ * Take the lock of one side, @side (wr_lock or rd_lock), then io_lock,
+ * for a call in @mode: IUC_IO_TRY waits for neither.  Returns 0, -EAGAIN
+ * (locked) or -EINTR.
+ */
 static int iuc_pipe_lock(struct iuc_pipe *pipe, struct mutex *side, u8 mode)
 {
 	if (mode == IUC_IO_TRY) {

@@ -659,8 +659,8 @@ TEST_F(uring, read_over_the_capacity_goes_through_a_worker)
 /*
  * One thread serves 200 pipes through one ring: 200 blocking reads wait
  * parked, none in a thread (on kernels that cannot cancel a waiting
- * command: in 200 workers); writes in the reverse order complete each
- * with its own data.
+ * command: in io-wq's workers, a few at a time); writes in the reverse
+ * order complete each with its own data.
  */
 TEST_F(uring, many_parked_reads_on_many_pipes_one_thread)
 {
@@ -684,9 +684,13 @@ TEST_F(uring, many_parked_reads_on_many_pipes_one_thread)
 		ASSERT_EQ(0, prep_iuc_cmd(&ring, self->fd, IUC_IOC_PIPE_READ, &rd[i], i));
 	}
 	ASSERT_EQ(MANY_PIPES, io_uring_submit(&ring));
-	for (i = 0; i < MANY_PIPES; i++) {
-		EXPECT_EQ(IUC_PIPE_READ_PENDING,
-			  iuc_pipe_status(self->fd, sc[i]) & IUC_PIPE_READ_PENDING);
+	/*
+	 * Workers would be io-wq's bounded pool (URING_CMD is not an unbound
+	 * op): 4 per CPU wait at a time, the other reads queue behind them.
+	 */
+	for (i = 0; i < MANY_PIPES && native_parking(); i++) {
+		ASSERT_TRUE(iuc_pipe_wait_status(self->fd, sc[i], IUC_PIPE_READ_PENDING,
+						 IUC_PIPE_READ_PENDING));
 	}
 	if (native_parking())
 		EXPECT_EQ(0, iowq_workers());
