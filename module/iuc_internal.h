@@ -314,6 +314,8 @@ struct iuc_context {
 	 */
 	struct file		*seg_file;
 	atomic64_t		seg_pages;
+	/* MAP_ARENA's, set once under @segs_lock; freed with the context. */
+	struct iuc_arena	*arena;
 };
 
 /* main.c */
@@ -428,6 +430,7 @@ void iuc_segments_release_all(struct iuc_context *ctx);
 int iuc_segment_mmap(struct iuc_context *ctx, struct vm_area_struct *vma);
 void iuc_segment_map_record(struct file *file, struct iuc_event *ev);
 void iuc_segments_file_put(struct iuc_context *ctx);
+long iuc_ioctl_map_arena(struct iuc_context *ctx, void *args);
 long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args);
 long iuc_ioctl_unshare_mem(struct iuc_context *ctx, void *args);
 long iuc_ioctl_mem_unmap(struct iuc_context *ctx, void *args);

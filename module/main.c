@@ -217,6 +217,7 @@ static long iuc_marshal_share_mem(struct iuc_context *ctx,
 IUC_DEFINE_CALL(UNSHARE_MEM, unshare_mem, iuc_ioctl_unshare_mem)
 IUC_DEFINE_CALL(MEM_SHARING_INFO, mem_sharing_info, iuc_ioctl_mem_sharing_info)
 IUC_DEFINE_CALL(REGISTER_SERVICE, register_service, iuc_ioctl_register_service)
+IUC_DEFINE_CALL(MAP_ARENA, map_arena, iuc_ioctl_map_arena)
 
 /* The calls, by code.  A hole answers ENOTTY (IUC_E_UNKNOWN_CALL). */
 static const iuc_marshal_t iuc_calls[] = {
@@ -240,6 +241,7 @@ static const iuc_marshal_t iuc_calls[] = {
 	[IUC_CALL_MEM_SHARING_INFO]	= iuc_marshal_mem_sharing_info,
 	[IUC_CALL_REGISTER_SERVICE]	= iuc_marshal_register_service,
 	[IUC_CALL_PIPE_CALL]		= iuc_marshal_pipe_call,
+	[IUC_CALL_MAP_ARENA]		= iuc_marshal_map_arena,
 };
 
 /* Layout promises of the UAPI: no implicit padding, sizes as published. */
@@ -267,6 +269,7 @@ static void __init iuc_check_uapi_layout(void)
 	BUILD_BUG_ON(sizeof(struct iuc_share_mem) != IUC_SHARE_MEM_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_unshare_mem) != IUC_UNSHARE_MEM_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_mem_sharing_info) != IUC_MEM_SHARING_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct iuc_map_arena) != IUC_MAP_ARENA_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct iuc_signal) != IUC_SIGNAL_SIZE);
 	BUILD_BUG_ON(sizeof(struct iuc_sig_recv_pipe) != 32);
 	BUILD_BUG_ON(sizeof(struct iuc_sig_pipe_closed) != 32);

@@ -39,6 +39,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/pid.h>
 #include <linux/pseudo_fs.h>
 #include <linux/sched/mm.h>
@@ -70,6 +71,9 @@ struct iuc_segment {
 
 	/* Immutable once published. */
 	pgoff_t			pgoff;		/* in the receiver's segment file */
+	bool			arena_run;	/* @pgoff is a run of its arena */
+	/* Under the receiver's arena->lock: the run may be mapped. */
+	bool			placed;
 	struct iuc_context	*sharer;	/* referenced */
 	struct iuc_context	*receiver;	/* referenced */
 	struct user_struct	*user;		/* charged for the pins */
@@ -82,6 +86,39 @@ struct iuc_segment {
 	u16			command;
 	u8			mode;
 	u8			access;
+};
+
+/*
+ * The arena of a receiver (MAP_ARENA): one mapping, made once, of a range
+ * of pages of its segment file, in which SHARE_MEM reserves a run of pages
+ * for each exclusive segment to it that fits (first fit).  The run's pages
+ * of the file are the segment's (@pgoff), so everything that works on a
+ * segment's range (revocation, a mapping by id) works on a run too.
+ * Reading the segment's record fills the run in the arena; a fault there
+ * fills the run of the page it hit.  Before a run can be mapped its
+ * segment must be published (@placed), so that the sharer has lost the
+ * pages; MEM_UNMAP, or the end of the context, takes the segment out
+ * (@slots), zaps the run and only then frees it (@used), so a reused run
+ * never shows the pages of the segment before.
+ */
+struct iuc_arena {
+	/* The context's (until it is freed) and each mapping's. */
+	struct kref		ref;
+	/*
+	 * @lock protects @used, @slots, @dead and each segment's @placed.
+	 * Taken inside the mmap_lock by faults and by reading a record,
+	 * outside seg->lock.
+	 */
+	struct mutex		lock;
+	unsigned long		*used;		/* pages reserved by a segment */
+	struct iuc_segment	**slots;	/* per page: its segment */
+	bool			dead;		/* the context ended: no more runs */
+
+	/* Immutable once the arena is mapped. */
+	struct task_struct	*mapper;	/* MAP_ARENA's caller, while it maps */
+	unsigned long		addr;		/* where MAP_ARENA mapped it */
+	pgoff_t			pgoff;		/* in the segment file */
+	unsigned long		nr_pages;
 };
 
 /*
@@ -106,6 +143,9 @@ static atomic64_t iuc_next_segment_id = ATOMIC64_INIT(0);
  */
 #define IUC_SHM_MAGIC	0x49554353	/* "IUCS" */
 
+/* Pages a segment file can address: its offsets are loff_t. */
+#define IUC_SEG_FILE_PAGES	((u64)(MAX_LFS_FILESIZE >> PAGE_SHIFT))
+
 static struct vfsmount *iuc_shm_mnt;
 
 static int iuc_shm_init_fs_context(struct fs_context *fc)
@@ -124,10 +164,17 @@ static struct file_system_type iuc_shm_fs_type = {
 	.kill_sb		= kill_anon_super,
 };
 
-/* A segment file only carries mappings; opening it again is refused. */
+static int iuc_arena_mmap(struct file *file, struct vm_area_struct *vma);
+static void iuc_arena_put(struct iuc_arena *arena);
+
+/*
+ * A segment file only carries mappings.  Its mmap makes the receiver's
+ * arena, for MAP_ARENA only (iuc_arena_mmap()).
+ */
 static const struct file_operations iuc_segment_fops = {
 	.owner	= THIS_MODULE,
 	.llseek	= noop_llseek,
+	.mmap	= iuc_arena_mmap,
 };
 
 int __init iuc_shm_init(void)
@@ -176,9 +223,14 @@ static struct file *iuc_segment_file(struct iuc_context *receiver)
 	return file;
 }
 
-/* The context is freed: its segment file goes with its last mapping. */
+/*
+ * The context is freed: its segment file goes with its last mapping, and
+ * so does its arena (emptied when the context ended).
+ */
 void iuc_segments_file_put(struct iuc_context *ctx)
 {
+	if (ctx->arena)
+		iuc_arena_put(ctx->arena);
 	if (ctx->seg_file)
 		fput(ctx->seg_file);
 }
@@ -362,26 +414,33 @@ static int iuc_segment_set_pte(pte_t *pte, unsigned long addr, void *data)
 }
 
 /*
- * Fill @vma, a mapping of @seg or a part of one, in one walk of its page
- * tables.  The pages are ordinary write-back RAM, so the per-page memory
- * type lookups that vmf_insert_pfn() makes for device memory are not
- * needed.  Under seg->lock, with @seg not revoked.
+ * Fill [@start, @end) of @vma, where it maps pages of @seg, in one walk of
+ * its page tables.  The pages are ordinary write-back RAM, so the per-page
+ * memory type lookups that vmf_insert_pfn() makes for device memory are
+ * not needed.  Under seg->lock, with @seg not revoked.
  */
-static int iuc_segment_remap(struct iuc_segment *seg, struct vm_area_struct *vma)
+static int iuc_segment_fill(struct iuc_segment *seg, struct vm_area_struct *vma,
+			    unsigned long start, unsigned long end)
 {
 	struct iuc_remap r = {
 		.seg	= seg,
 		.mm	= vma->vm_mm,
-		.start	= vma->vm_start,
-		.first	= vma->vm_pgoff - seg->pgoff,
+		.start	= start,
+		.first	= linear_page_index(vma, start) - seg->pgoff,
 		.prot	= vma->vm_page_prot,
 	};
 
-	if (r.first + vma_pages(vma) > seg->nr_pages)
+	if (linear_page_index(vma, start) < seg->pgoff ||
+	    r.first + ((end - start) >> PAGE_SHIFT) > seg->nr_pages)
 		return -EINVAL;
-	return apply_to_page_range(vma->vm_mm, vma->vm_start,
-				   vma->vm_end - vma->vm_start,
+	return apply_to_page_range(vma->vm_mm, start, end - start,
 				   iuc_segment_set_pte, &r);
+}
+
+/* Fill @vma, a mapping of @seg or a part of one. */
+static int iuc_segment_remap(struct iuc_segment *seg, struct vm_area_struct *vma)
+{
+	return iuc_segment_fill(seg, vma, vma->vm_start, vma->vm_end);
 }
 
 /*
@@ -472,6 +531,371 @@ out:
 	return ret;
 }
 
+/* ---- the receiver's arena ---------------------------------------------- */
+
+static void iuc_arena_free(struct kref *ref)
+{
+	struct iuc_arena *arena = container_of(ref, struct iuc_arena, ref);
+
+	kvfree(arena->slots);
+	kvfree(arena->used);
+	kfree(arena);
+}
+
+static void iuc_arena_put(struct iuc_arena *arena)
+{
+	kref_put(&arena->ref, iuc_arena_free);
+}
+
+/* The arena of @ctx, once mapped; NULL if none. */
+static struct iuc_arena *iuc_arena_of(struct iuc_context *ctx)
+{
+	/* Pairs with the store_release() of MAP_ARENA: the arena is mapped. */
+	return smp_load_acquire(&ctx->arena);
+}
+
+/* The first page of @seg's run, an index of @arena's pages. */
+static unsigned long iuc_arena_run(struct iuc_arena *arena,
+				   struct iuc_segment *seg)
+{
+	return seg->pgoff - arena->pgoff;
+}
+
+/*
+ * SHARE_MEM: reserve a run of @receiver's arena for @seg, exclusive and
+ * notified, and make it @seg's range of the segment file.  False if there
+ * is no arena or no run free.  The run cannot be mapped before
+ * iuc_arena_place(); iuc_arena_release() gives it back.
+ */
+static bool iuc_arena_reserve(struct iuc_context *receiver,
+			      struct iuc_segment *seg)
+{
+	struct iuc_arena *arena = iuc_arena_of(receiver);
+	unsigned long i, run;
+
+	if (!arena || seg->nr_pages > arena->nr_pages)
+		return false;
+	mutex_lock(&arena->lock);
+	run = arena->dead ? arena->nr_pages :
+		bitmap_find_next_zero_area(arena->used, arena->nr_pages, 0,
+					   seg->nr_pages, 0);
+	if (run < arena->nr_pages) {
+		bitmap_set(arena->used, run, seg->nr_pages);
+		for (i = 0; i < seg->nr_pages; i++)
+			arena->slots[run + i] = seg;
+		seg->pgoff = arena->pgoff + run;
+		seg->arena_run = true;
+	}
+	mutex_unlock(&arena->lock);
+	return seg->arena_run;
+}
+
+/*
+ * SHARE_MEM published @seg (the sharer has lost its pages): its run may be
+ * mapped from now on, and holds a reference to it until it is released.
+ * Not if the run was released meanwhile (MEM_UNMAP, the context's end).
+ */
+static void iuc_arena_place(struct iuc_segment *seg)
+{
+	struct iuc_arena *arena = iuc_arena_of(seg->receiver);
+
+	mutex_lock(&arena->lock);
+	if (arena->slots[iuc_arena_run(arena, seg)] == seg) {
+		seg->placed = true;
+		kref_get(&seg->ref);		/* the run's */
+	}
+	mutex_unlock(&arena->lock);
+}
+
+/*
+ * Take @seg out of its run (the segment's range of the file), if it is
+ * still there: zap whatever maps it, then free the run, then drop the
+ * run's reference.  MEM_UNMAP, a failed SHARE_MEM, the context's end.
+ */
+static void iuc_arena_release(struct iuc_arena *arena, struct iuc_segment *seg)
+{
+	unsigned long i, run = iuc_arena_run(arena, seg);
+	bool placed = false, ours = false;
+
+	mutex_lock(&arena->lock);
+	if (arena->slots[run] == seg) {
+		ours = true;
+		placed = seg->placed;
+		seg->placed = false;
+		for (i = 0; i < seg->nr_pages; i++)
+			arena->slots[run + i] = NULL;
+	}
+	mutex_unlock(&arena->lock);
+	if (!ours)
+		return;
+
+	/* Faults find no segment there now; those that came before are zapped. */
+	if (placed)
+		unmap_mapping_range(iuc_seg_file(seg)->f_mapping,
+				    (loff_t)seg->pgoff << PAGE_SHIFT,
+				    seg->length, 1);
+	mutex_lock(&arena->lock);
+	bitmap_clear(arena->used, run, seg->nr_pages);
+	mutex_unlock(&arena->lock);
+	if (placed)
+		iuc_segment_put(seg);
+}
+
+/*
+ * The context ends: no run is reserved any more, and every segment is
+ * taken out of the arena (the mappings of the arena stay, empty: SIGBUS).
+ */
+static void iuc_arena_end(struct iuc_context *ctx)
+{
+	struct iuc_arena *arena = iuc_arena_of(ctx);
+	struct iuc_segment *seg;
+	unsigned long i = 0;
+
+	if (!arena)
+		return;
+	mutex_lock(&arena->lock);
+	arena->dead = true;
+	mutex_unlock(&arena->lock);
+	for (;;) {
+		seg = NULL;
+		mutex_lock(&arena->lock);
+		for (; i < arena->nr_pages; i++) {
+			seg = arena->slots[i];
+			if (seg) {
+				kref_get(&seg->ref);
+				break;
+			}
+		}
+		mutex_unlock(&arena->lock);
+		if (!seg)
+			return;
+		iuc_arena_release(arena, seg);
+		iuc_segment_put(seg);
+	}
+}
+
+/*
+ * Fill, in @vma (a mapping of the arena), the part of @seg's run that it
+ * maps.  Under arena->lock, with @seg placed.
+ */
+static void iuc_arena_fill(struct vm_area_struct *vma, struct iuc_segment *seg)
+{
+	pgoff_t first = max_t(pgoff_t, seg->pgoff, vma->vm_pgoff);
+	pgoff_t last = min_t(pgoff_t, seg->pgoff + seg->nr_pages,
+			     vma->vm_pgoff + vma_pages(vma));
+	unsigned long start;
+
+	if (first >= last)
+		return;
+	start = vma->vm_start + ((first - vma->vm_pgoff) << PAGE_SHIFT);
+	mutex_lock(&seg->lock);
+	if (seg->pages)
+		iuc_segment_fill(seg, vma, start,
+				 start + ((last - first) << PAGE_SHIFT));
+	mutex_unlock(&seg->lock);
+}
+
+/*
+ * A fault in the arena fills the run of the segment placed there; where
+ * none is, SIGBUS.
+ */
+static vm_fault_t iuc_arena_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct iuc_arena *arena = vma->vm_private_data;
+	unsigned long i = vmf->pgoff - arena->pgoff;
+	struct iuc_segment *seg;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	if (vmf->pgoff < arena->pgoff || i >= arena->nr_pages)
+		return ret;
+	mutex_lock(&arena->lock);
+	seg = arena->slots[i];
+	if (seg && seg->placed) {
+		iuc_arena_fill(vma, seg);
+		ret = VM_FAULT_NOPAGE;
+	}
+	mutex_unlock(&arena->lock);
+	return ret;
+}
+
+static void iuc_arena_vm_open(struct vm_area_struct *vma)
+{
+	struct iuc_arena *arena = vma->vm_private_data;
+
+	kref_get(&arena->ref);
+}
+
+static void iuc_arena_vm_close(struct vm_area_struct *vma)
+{
+	iuc_arena_put(vma->vm_private_data);
+}
+
+static const struct vm_operations_struct iuc_arena_vm_ops = {
+	.open	= iuc_arena_vm_open,
+	.close	= iuc_arena_vm_close,
+	.fault	= iuc_arena_vm_fault,
+};
+
+/*
+ * mmap of a segment file: only MAP_ARENA's own vm_mmap() (the file's
+ * @private_data is the arena being mapped, by the calling thread, while
+ * the call holds the context's segs_lock), and only the whole arena.  A
+ * file opened anew (/proc/PID/map_files) has no @private_data.
+ */
+static int iuc_arena_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct iuc_arena *arena = READ_ONCE(file->private_data);
+
+	if (!arena || arena->mapper != current)
+		return -ENODEV;
+	if (!(vma->vm_flags & VM_MAYSHARE) || vma->vm_pgoff != arena->pgoff ||
+	    vma_pages(vma) != arena->nr_pages)
+		return -EINVAL;
+	iuc_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTCOPY |
+			 VM_DONTDUMP, VM_MAYEXEC);
+	vma->vm_ops = &iuc_arena_vm_ops;
+	vma->vm_private_data = arena;
+	kref_get(&arena->ref);		/* the mapping's, dropped by ->close */
+	arena->addr = vma->vm_start;
+	return 0;
+}
+
+static struct iuc_arena *iuc_arena_alloc(unsigned long nr_pages)
+{
+	struct iuc_arena *arena;
+
+	arena = kzalloc(sizeof(*arena), GFP_KERNEL_ACCOUNT);
+	if (!arena)
+		return NULL;
+	kref_init(&arena->ref);		/* the context's */
+	mutex_init(&arena->lock);
+	arena->nr_pages = nr_pages;
+	arena->used = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(unsigned long),
+			       GFP_KERNEL_ACCOUNT);
+	arena->slots = kvcalloc(nr_pages, sizeof(*arena->slots),
+				GFP_KERNEL_ACCOUNT);
+	if (!arena->used || !arena->slots) {
+		iuc_arena_put(arena);
+		return NULL;
+	}
+	return arena;
+}
+
+/*
+ * MAP_ARENA.  The context's segs_lock is held across the mapping, so that
+ * two calls cannot both make one (no path takes segs_lock inside the
+ * mmap_lock).
+ */
+long iuc_ioctl_map_arena(struct iuc_context *ctx, void *args)
+{
+	struct iuc_map_arena *a = args;
+	unsigned long nr_pages, addr;
+	struct iuc_arena *arena;
+	struct file *file;
+	u64 pgoff;
+	long ret;
+
+	a->addr = 0;
+	if (!a->length || !PAGE_ALIGNED(a->length) ||
+	    a->length > IUC_ARENA_MAX_LENGTH)
+		return iuc_fail(a, IUC_E_ARENA_BAD_LENGTH, -EINVAL);
+	if (iuc_arena_of(ctx))
+		return iuc_fail(a, IUC_E_ARENA_EXISTS, -EEXIST);
+	nr_pages = a->length >> PAGE_SHIFT;
+
+	file = iuc_segment_file(ctx);
+	if (IS_ERR(file))
+		return iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, PTR_ERR(file));
+	arena = iuc_arena_alloc(nr_pages);
+	if (!arena)
+		return iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
+	pgoff = atomic64_fetch_add(nr_pages, &ctx->seg_pages);
+	if (pgoff >= IUC_SEG_FILE_PAGES || nr_pages > IUC_SEG_FILE_PAGES - pgoff) {
+		ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
+		goto out_put;
+	}
+	arena->pgoff = pgoff;
+	arena->mapper = current;
+
+	mutex_lock(&ctx->segs_lock);
+	if (ctx->arena) {
+		ret = iuc_fail(a, IUC_E_ARENA_EXISTS, -EEXIST);
+		goto out_unlock;
+	}
+	WRITE_ONCE(file->private_data, arena);
+	addr = vm_mmap(file, 0, a->length, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       (unsigned long)pgoff << PAGE_SHIFT);
+	WRITE_ONCE(file->private_data, NULL);
+	if (IS_ERR_VALUE(addr)) {
+		ret = iuc_fail(a, IUC_E_ARENA_NO_ROOM, (long)addr);
+		goto out_unlock;
+	}
+	arena->mapper = NULL;
+	/* Pairs with iuc_arena_of(): the arena is mapped, @addr set. */
+	smp_store_release(&ctx->arena, arena);
+	a->addr = addr;
+	mutex_unlock(&ctx->segs_lock);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&ctx->segs_lock);
+out_put:
+	iuc_arena_put(arena);
+	return ret;
+}
+
+/*
+ * Reading the record of @ev, an exclusive segment placed in the arena:
+ * fill its run there, if the arena is still mapped where it was made (the
+ * receiver may have unmapped, moved or replaced it, wholly or in part).
+ * True if the record now carries the run's address.
+ */
+static bool iuc_arena_map_record(struct iuc_context *ctx, struct iuc_event *ev)
+{
+	struct iuc_sig_recv_shared_mem *d = &ev->sig.data.recv_shared_mem;
+	struct iuc_arena *arena = iuc_arena_of(ctx);
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct iuc_segment *seg;
+	unsigned long addr;
+	bool ok = false;
+
+	if (!arena)
+		return false;
+	seg = iuc_segment_get(ctx, ev->sig.object);
+	if (!seg)
+		return false;
+	if (!seg->arena_run || seg->receiver != ctx)
+		goto out;
+	addr = arena->addr + (iuc_arena_run(arena, seg) << PAGE_SHIFT);
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_ops == &iuc_arena_vm_ops &&
+	    vma->vm_private_data == arena &&
+	    linear_page_index(vma, addr) == seg->pgoff &&
+	    seg->length <= vma->vm_end - addr) {
+		mutex_lock(&arena->lock);
+		if (arena->slots[iuc_arena_run(arena, seg)] == seg && seg->placed) {
+			iuc_arena_fill(vma, seg);
+			ok = true;
+		}
+		mutex_unlock(&arena->lock);
+	}
+	mmap_read_unlock(mm);
+	if (ok) {
+		mutex_lock(&seg->lock);
+		seg->receiver_addr = addr;
+		mutex_unlock(&seg->lock);
+		d->start = addr;
+		d->map_errno = 0;
+	}
+out:
+	iuc_segment_put(seg);
+	return ok;
+}
+
 /*
  * Fill the mapping of segment @id that vm_mmap() just made at @addr: it is
  * in the segment file's i_mmap tree now, where revocation finds it, and the
@@ -511,6 +935,9 @@ void iuc_segment_map_record(struct file *file, struct iuc_event *ev)
 	unsigned long prot = 0;
 
 	if (d->start)
+		return;
+	if (d->mode == IUC_SHARE_EXCLUSIVE &&
+	    iuc_arena_map_record(file->private_data, ev))
 		return;
 	if (d->mode == IUC_SHARE_EXCLUSIVE)
 		prot = PROT_READ | PROT_WRITE;
@@ -868,9 +1295,6 @@ static struct iuc_segment *iuc_segment_alloc(struct iuc_context *sharer,
 	return seg;
 }
 
-/* Pages a segment file can address: its offsets are loff_t. */
-#define IUC_SEG_FILE_PAGES	((u64)(MAX_LFS_FILESIZE >> PAGE_SHIFT))
-
 /*
  * What a segment needs before it can be published, allocated while the
  * call may still fail: the receiver's segment file and the segment's range
@@ -879,7 +1303,7 @@ static struct iuc_segment *iuc_segment_alloc(struct iuc_context *sharer,
  * 2^51 pages of a file are more than a receiver can take in a lifetime,
  * and running out fails the call as kernel memory would.
  */
-static int iuc_segment_prepare(struct iuc_segment *seg)
+static int iuc_segment_prepare(struct iuc_segment *seg, u8 notify)
 {
 	struct file *file;
 	u64 id, pgoff;
@@ -888,11 +1312,15 @@ static int iuc_segment_prepare(struct iuc_segment *seg)
 	file = iuc_segment_file(seg->receiver);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	pgoff = atomic64_fetch_add(seg->nr_pages, &seg->receiver->seg_pages);
-	if (pgoff >= IUC_SEG_FILE_PAGES ||
-	    seg->nr_pages > IUC_SEG_FILE_PAGES - pgoff)
-		return -ENOMEM;
-	seg->pgoff = pgoff;
+	if (seg->mode != IUC_SHARE_EXCLUSIVE || notify != IUC_NOTIFY ||
+	    !iuc_arena_reserve(seg->receiver, seg)) {
+		pgoff = atomic64_fetch_add(seg->nr_pages,
+					   &seg->receiver->seg_pages);
+		if (pgoff >= IUC_SEG_FILE_PAGES ||
+		    seg->nr_pages > IUC_SEG_FILE_PAGES - pgoff)
+			return -ENOMEM;
+		seg->pgoff = pgoff;
+	}
 	if (seg->mode == IUC_SHARE_EXCLUSIVE) {
 		seg->copied = kvcalloc(BITS_TO_LONGS(seg->nr_pages),
 				       sizeof(unsigned long), GFP_KERNEL_ACCOUNT);
@@ -995,7 +1423,7 @@ long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args)
 		ret = iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, -ENOMEM);
 		goto out_target;
 	}
-	ret = iuc_segment_prepare(seg);
+	ret = iuc_segment_prepare(seg, a->notify);
 	if (ret) {
 		iuc_fail(a, IUC_E_NO_KERNEL_MEMORY, ret);
 		goto out_seg;
@@ -1037,6 +1465,8 @@ long iuc_ioctl_share_mem(struct iuc_context *ctx, void *args)
 		ret = iuc_fail(a, IUC_E_SHARE_NO_SUCH_PID, -ESRCH);
 		goto out_unreserve;
 	}
+	if (published && seg->arena_run)
+		iuc_arena_place(seg);
 	if (ev && published) {
 		iuc_fill_recv_shared_mem(ev, seg);
 		iuc_event_post(target, ev, ctx, false);
@@ -1048,6 +1478,8 @@ out_unreserve:
 	if (ev)
 		iuc_event_unreserve(target);
 out_seg:
+	if (seg->arena_run && !published)
+		iuc_arena_release(iuc_arena_of(target), seg);
 	if (seg->id && !published)
 		xa_release(&iuc_segments, seg->id);
 	iuc_event_free(ev);
@@ -1130,6 +1562,8 @@ long iuc_ioctl_mem_unmap(struct iuc_context *ctx, void *args)
 	} else if (!iuc_segment_unpublish(seg)) {
 		ret = iuc_fail(a, IUC_E_UNMAP_UNKNOWN_SEGMENT, -EBADF);
 	} else {
+		if (seg->arena_run)
+			iuc_arena_release(iuc_arena_of(ctx), seg);
 		iuc_segment_unmap_mine(seg);
 		iuc_segment_unlink(seg);
 		iuc_segment_put(seg);		/* the table's */
@@ -1224,4 +1658,5 @@ void iuc_segments_release_all(struct iuc_context *ctx)
 
 	iuc_segments_drop(ctx, true);
 	iuc_segments_drop(ctx, false);
+	iuc_arena_end(ctx);
 }

@@ -218,6 +218,28 @@ TEST_F(race, mem_unmap_of_segment_being_shared_fails_0x10)
 /* ---- exclusive means exclusive --------------------------------------------- */
 
 /*
+ * A receiver with an arena (MAP_ARENA): the held SHARE_MEM has reserved
+ * the segment's run already, but until the call succeeds the run shows
+ * nothing (SIGBUS), never the pages the sharer is losing; then the record
+ * carries the run, filled with them.  After MEM_UNMAP it is empty again.
+ */
+TEST_F(race, arena_run_is_empty_until_share_mem_succeeded)
+{
+	uint64_t a, start;
+	uint32_t err;
+
+	a = peer_map_arena(&self->rcv, 8 * PAGE, &err);
+	ASSERT_NE(0, a) TH_LOG("MAP_ARENA error 0x%x", err);
+	hold_share(_metadata, self);
+	EXPECT_EQ(SIGBUS, peer_read64(&self->rcv, a, NULL));
+	EXPECT_EQ(SIGBUS, peer_read64(&self->rcv, a + 3 * PAGE, NULL));
+	start = held_release(_metadata, self);
+	EXPECT_EQ(a, start);
+	EXPECT_EQ(0, peer_mem_unmap(&self->rcv, self->next, NULL));
+	EXPECT_EQ(SIGBUS, peer_read64(&self->rcv, a, NULL));
+}
+
+/*
  * A sibling thread moves all but the last page of the range elsewhere
  * (mremap MREMAP_FIXED) while SHARE_MEM pins it: the pin is held open on
  * the last page, missing and registered with userfaultfd.  The call then

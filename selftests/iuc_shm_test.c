@@ -184,7 +184,8 @@ FIXTURE_TEARDOWN(shm)
 		EXPECT_EQ(0, param_write(PARAM_MAX_QUEUED, self->saved_queued));
 	EXPECT_EQ(0, peer_stop(&self->rcv));
 	EXPECT_EQ(0, peer_stop(&self->other));
-	close(self->fd);
+	if (self->fd >= 0)
+		close(self->fd);
 }
 
 /*
@@ -1540,6 +1541,26 @@ static long minor_faults(void)
 }
 
 /*
+ * The page faults that reading one word of each page of [@p, +@len)
+ * takes, -1 if unknown.  The code and the data of the count itself are
+ * faulted in first, and must take none the second time.
+ */
+static long touch_faults(const void *p, size_t len)
+{
+	static uint64_t warm[2 * 4096 / sizeof(uint64_t)];
+	long before;
+
+	touch_pages(warm, sizeof(warm));
+	before = minor_faults();
+	touch_pages(warm, sizeof(warm));
+	if (before < 0 || minor_faults() != before)
+		return -1;
+	before = minor_faults();
+	touch_pages(p, len);
+	return minor_faults() - before;
+}
+
+/*
  * A receiver's segments are ranges of one file of its: revoking one zaps
  * the mappings of that one only.  A sharer gives the test process three
  * mutual segments and an exclusive one, each mapped by its record, the
@@ -1607,7 +1628,6 @@ TEST_F(shm, record_mapping_is_filled_when_the_record_is_read)
 {
 	const size_t len = 16 * PAGE;
 	uint64_t q, seg, st;
-	long before, after;
 	struct peer s;
 	char *byid;
 
@@ -1620,16 +1640,8 @@ TEST_F(shm, record_mapping_is_filled_when_the_record_is_read)
 	byid = iuc_mmap_segment(self->fd, seg, len, PROT_READ, MAP_SHARED);
 	ASSERT_NE(MAP_FAILED, byid);
 
-	before = minor_faults();
-	touch_pages((void *)(uintptr_t)st, len);
-	after = minor_faults();
-	ASSERT_LE(0, before);
-	EXPECT_EQ(before, after);
-
-	before = minor_faults();
-	touch_pages(byid, len);
-	after = minor_faults();
-	EXPECT_LT(before, after);
+	EXPECT_EQ(0, touch_faults((void *)(uintptr_t)st, len));
+	EXPECT_LT(0, touch_faults(byid, len));
 
 	EXPECT_EQ(0, shm_check((void *)(uintptr_t)st, len, 180, NULL, NULL));
 	EXPECT_EQ(0, shm_check(byid, len, 180, NULL, NULL));
@@ -1676,6 +1688,233 @@ TEST_F(shm, mem_unmap_finds_moved_mappings_and_spares_others)
 	EXPECT_EQ(SIGSEGV, shm_read64(moved + 3 * PAGE, NULL, NULL));
 	EXPECT_EQ(0, shm_check(old, len, 191, NULL, NULL));
 	EXPECT_EQ(0, munmap(old, len));
+	EXPECT_EQ(0, peer_stop(&s));
+}
+
+/* ---- the arena (MAP_ARENA) ------------------------------------------------------ */
+
+/* MAP_ARENA of @len bytes by the test process, which must succeed. */
+static char *arena_ok(struct __test_metadata *_metadata, int fd, size_t len)
+{
+	uint64_t addr;
+	uint32_t err;
+
+	EXPECT_EQ(0, iuc_map_arena(fd, len, &addr, &err));
+	EXPECT_EQ(IUC_E_NONE, err);
+	EXPECT_NE(0, addr);
+	EXPECT_EQ(0, addr % PAGE);
+	return (char *)(uintptr_t)addr;
+}
+
+/* A peer's exclusive segment of @len bytes (pattern @tag) to the test process. */
+static uint64_t excl_to_me(struct __test_metadata *_metadata, FIXTURE_DATA(shm) *self,
+			   struct peer *s, uint64_t q, size_t len, uint64_t tag,
+			   uint64_t *seg)
+{
+	EXPECT_EQ(0, peer_fill(s, q, len, tag));
+	*seg = peer_share_ok(_metadata, s, getpid(), q, len, IUC_SHARE_EXCLUSIVE,
+			     0, IUC_NOTIFY, tag);
+	return recv_ok(_metadata, self->fd, NULL, *seg, s->pid, len,
+		       IUC_SHARE_EXCLUSIVE, 0, tag);
+}
+
+/*
+ * MAP_ARENA refuses a bad length (0x10) and a second arena (0x20), and
+ * says 0x30 when the address space has no room; none of them maps
+ * anything.  The arena is not reachable through /dev/iuc (offset 0 is no
+ * segment) and cannot grow, be made executable or be inherited.
+ */
+TEST_F(shm, map_arena_refuses_bad_lengths_a_second_arena_and_no_room)
+{
+	uint64_t vs, addr;
+	uint32_t err;
+	char *a;
+	pid_t child;
+	int ret;
+
+	EXPECT_EQ(-EINVAL, iuc_map_arena(self->fd, 0, &addr, &err));
+	EXPECT_EQ(IUC_E_ARENA_BAD_LENGTH, err);
+	EXPECT_EQ(0, addr);
+	EXPECT_EQ(-EINVAL, iuc_map_arena(self->fd, PAGE + 1, &addr, &err));
+	EXPECT_EQ(IUC_E_ARENA_BAD_LENGTH, err);
+	EXPECT_EQ(-EINVAL, iuc_map_arena(self->fd, IUC_ARENA_MAX_LENGTH + PAGE,
+					 &addr, &err));
+	EXPECT_EQ(IUC_E_ARENA_BAD_LENGTH, err);
+	vs = vm_size();
+	ASSERT_NE(0, vs);
+	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &(struct rlimit){ vs + PAGE, RLIM_INFINITY }));
+	EXPECT_EQ(-ENOMEM, iuc_map_arena(self->fd, 64 * PAGE, &addr, &err));
+	EXPECT_EQ(IUC_E_ARENA_NO_ROOM, err);
+	EXPECT_EQ(0, addr);
+	ASSERT_EQ(0, setrlimit(RLIMIT_AS, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY }));
+
+	a = arena_ok(_metadata, self->fd, 4 * PAGE);
+	EXPECT_EQ(-EEXIST, iuc_map_arena(self->fd, 4 * PAGE, &addr, &err));
+	EXPECT_EQ(IUC_E_ARENA_EXISTS, err);
+	EXPECT_EQ(0, addr);
+
+	/* nothing placed yet: SIGBUS, not a page of anyone's */
+	EXPECT_EQ(SIGBUS, shm_read64(a, NULL, NULL));
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, iuc_mmap_segment(self->fd, 0, 4 * PAGE, PROT_READ,
+					       MAP_SHARED));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(MAP_FAILED, mremap(a, 4 * PAGE, 8 * PAGE, 0));
+	EXPECT_EQ(-1, mprotect(a, 4 * PAGE, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		ret = shm_read64(a, NULL, NULL);
+		_exit(ret == SIGSEGV ? 0 : 1);
+	}
+	EXPECT_EQ(0, wait_child(child, true));
+}
+
+/*
+ * Exclusive segments to a receiver with an arena are placed in it, first
+ * fit: their records carry addresses inside it, already filled (the first
+ * touch takes no fault).  A segment that does not fit, and a mutual one,
+ * are mapped on their own.  MEM_UNMAP takes a segment out (SIGBUS there),
+ * and its run takes the next segment that fits, with that one's pages.
+ */
+TEST_F(shm, arena_places_exclusive_segments_and_reuses_freed_runs)
+{
+	uint64_t q, s1, s2, s3, s4, m, st, v;
+	struct iuc_mem_sharing_info i;
+	struct peer s;
+	char *a;
+
+	a = arena_ok(_metadata, self->fd, 8 * PAGE);
+	q = start_sharer(_metadata, &s, 16 * PAGE, 200);
+
+	st = excl_to_me(_metadata, self, &s, q, 2 * PAGE, 201, &s1);
+	EXPECT_EQ((uint64_t)(uintptr_t)a, st);
+	st = excl_to_me(_metadata, self, &s, q + 2 * PAGE, 3 * PAGE, 202, &s2);
+	EXPECT_EQ((uint64_t)(uintptr_t)(a + 2 * PAGE), st);
+	/* 3 pages left: 4 do not fit */
+	st = excl_to_me(_metadata, self, &s, q + 5 * PAGE, 4 * PAGE, 203, &s3);
+	ASSERT_NE(0, st);
+	EXPECT_TRUE(st + 4 * PAGE <= (uintptr_t)a || st >= (uintptr_t)(a + 8 * PAGE));
+	EXPECT_EQ(0, shm_check((void *)(uintptr_t)st, 4 * PAGE, 203, NULL, NULL));
+	/* mutual: never in the arena */
+	EXPECT_EQ(0, peer_fill(&s, q + 9 * PAGE, PAGE, 204));
+	m = peer_share_ok(_metadata, &s, getpid(), q + 9 * PAGE, PAGE,
+			  IUC_SHARE_MUTUAL, IUC_ACCESS_READ, IUC_NOTIFY, 204);
+	st = recv_ok(_metadata, self->fd, NULL, m, s.pid, PAGE, IUC_SHARE_MUTUAL,
+		     IUC_ACCESS_READ, 204);
+	EXPECT_TRUE(st + PAGE <= (uintptr_t)a || st >= (uintptr_t)(a + 8 * PAGE));
+	EXPECT_EQ(SIGSEGV, shm_write64((void *)(uintptr_t)st, 1, NULL));
+
+	EXPECT_EQ(0, touch_faults(a, 5 * PAGE));
+	EXPECT_EQ(0, shm_check(a, 2 * PAGE, 201, NULL, NULL));
+	EXPECT_EQ(0, shm_check(a + 2 * PAGE, 3 * PAGE, 202, NULL, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(a + 5 * PAGE, NULL, NULL));
+	/* the pages are the receiver's: it writes them; the sharer lost them */
+	EXPECT_EQ(0, shm_write64(a + PAGE, 0x5E, NULL));
+	EXPECT_EQ(SIGSEGV, peer_read64(&s, q, NULL));
+	ASSERT_EQ(0, iuc_mem_info(self->fd, s2, &i));
+	EXPECT_EQ((uint64_t)(uintptr_t)(a + 2 * PAGE), i.receiver_addr);
+
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, s1, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(a, NULL, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(a + PAGE, NULL, NULL));
+	EXPECT_EQ(0, shm_check(a + 2 * PAGE, 3 * PAGE, 202, NULL, NULL));
+
+	st = excl_to_me(_metadata, self, &s, q + 10 * PAGE, PAGE, 205, &s4);
+	EXPECT_EQ((uint64_t)(uintptr_t)a, st);
+	EXPECT_EQ(0, shm_check(a, PAGE, 205, NULL, NULL));
+	EXPECT_EQ(0, shm_read64(a + 8, &v, NULL));
+	EXPECT_NE(0x5E, v);
+	EXPECT_EQ(SIGBUS, shm_read64(a + PAGE, NULL, NULL));
+
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, s2, NULL));
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, s3, NULL));
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, s4, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(a, NULL, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(a + 4 * PAGE, NULL, NULL));
+	EXPECT_EQ(0, peer_stop(&s));
+}
+
+/*
+ * The receiver is free to unmap, replace or move (parts of) its arena: a
+ * segment whose run is not where the arena was made is mapped on its own,
+ * and what the receiver mapped there stays.  A moved part of the arena
+ * still shows the segments placed in it.
+ */
+TEST_F(shm, arena_unmapped_replaced_or_moved_maps_segments_on_their_own)
+{
+	uint64_t q, s1, s2, s3, st;
+	char *a, *b, *own, *moved;
+	struct peer s;
+
+	a = arena_ok(_metadata, self->fd, 8 * PAGE);
+	q = start_sharer(_metadata, &s, 8 * PAGE, 210);
+
+	/* the first run's place replaced by memory of the receiver's */
+	own = mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(a, own);
+	ASSERT_EQ(0, shm_fill(own, 2 * PAGE, 219, NULL));
+	st = excl_to_me(_metadata, self, &s, q, 2 * PAGE, 211, &s1);
+	ASSERT_NE(0, st);
+	EXPECT_NE((uint64_t)(uintptr_t)a, st);
+	EXPECT_EQ(0, shm_check((void *)(uintptr_t)st, 2 * PAGE, 211, NULL, NULL));
+	EXPECT_EQ(0, shm_check(own, 2 * PAGE, 219, NULL, NULL));
+
+	/* the second run's place unmapped */
+	ASSERT_EQ(0, munmap(a + 2 * PAGE, 2 * PAGE));
+	st = excl_to_me(_metadata, self, &s, q + 2 * PAGE, 2 * PAGE, 212, &s2);
+	ASSERT_NE(0, st);
+	EXPECT_EQ(0, shm_check((void *)(uintptr_t)st, 2 * PAGE, 212, NULL, NULL));
+
+	/* the rest moved away: the third run (pages 4, 5) is not where it was */
+	b = mmap(NULL, 4 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	moved = mremap(a + 4 * PAGE, 4 * PAGE, 4 * PAGE,
+		       MREMAP_MAYMOVE | MREMAP_FIXED, b);
+	ASSERT_EQ(b, moved);
+	st = excl_to_me(_metadata, self, &s, q + 4 * PAGE, 2 * PAGE, 213, &s3);
+	ASSERT_NE(0, st);
+	EXPECT_NE((uint64_t)(uintptr_t)moved, st);
+	EXPECT_EQ(0, shm_check((void *)(uintptr_t)st, 2 * PAGE, 213, NULL, NULL));
+	/* the moved part of the arena shows it where its run is */
+	EXPECT_EQ(0, shm_check(moved, 2 * PAGE, 213, NULL, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(moved + 2 * PAGE, NULL, NULL));
+
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, s3, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(moved, NULL, NULL));
+	EXPECT_EQ(SIGSEGV, shm_read64((void *)(uintptr_t)st, NULL, NULL));
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, s1, NULL));
+	EXPECT_EQ(0, iuc_mem_unmap(self->fd, s2, NULL));
+	EXPECT_EQ(0, shm_check(own, 2 * PAGE, 219, NULL, NULL));
+	EXPECT_EQ(0, munmap(own, 2 * PAGE));
+	EXPECT_EQ(0, munmap(moved, 4 * PAGE));
+	EXPECT_EQ(0, peer_stop(&s));
+}
+
+/*
+ * The end of the receiver's context (its last fd closed) takes every
+ * segment out of its arena: the mapping stays, empty (SIGBUS), and the
+ * pages go back (iuc_pins_final_test checks every pin was released).
+ */
+TEST_F(shm, arena_empties_when_the_context_ends)
+{
+	uint64_t q, s1, st;
+	struct peer s;
+	char *a;
+
+	a = arena_ok(_metadata, self->fd, 4 * PAGE);
+	q = start_sharer(_metadata, &s, 2 * PAGE, 220);
+	st = excl_to_me(_metadata, self, &s, q, 2 * PAGE, 221, &s1);
+	EXPECT_EQ((uint64_t)(uintptr_t)a, st);
+	EXPECT_EQ(0, shm_check(a, 2 * PAGE, 221, NULL, NULL));
+
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(SIGBUS, shm_read64(a, NULL, NULL));
+	EXPECT_EQ(SIGBUS, shm_read64(a + PAGE, NULL, NULL));
+	EXPECT_EQ(0, munmap(a, 4 * PAGE));
 	EXPECT_EQ(0, peer_stop(&s));
 }
 

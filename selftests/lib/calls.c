@@ -325,6 +325,19 @@ int iuc_mem_unmap(int fd, uint64_t seg, uint32_t *err)
 			       err);
 }
 
+int iuc_map_arena(int fd, uint64_t len, uint64_t *addr, uint32_t *err)
+{
+	struct iuc_map_arena a = { .error = ERR_SENTINEL, .length = len,
+				   .addr = ~0ULL };
+	int ret = iuc_ioctl(fd, IUC_IOC_MAP_ARENA, &a);
+
+	if (addr)
+		*addr = a.addr;
+	if (err)
+		*err = a.error;
+	return ret;
+}
+
 int iuc_mem_info(int fd, uint64_t seg, struct iuc_mem_sharing_info *out)
 {
 	memset(out, 0, sizeof(*out));

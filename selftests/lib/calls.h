@@ -114,6 +114,8 @@ int iuc_mem_unmap(int fd, uint64_t seg, uint32_t *err);
 int iuc_mem_info(int fd, uint64_t seg, struct iuc_mem_sharing_info *out);
 /* mmap(2) of segment @seg from the IUC fd @fd; the address or MAP_FAILED. */
 void *iuc_mmap_segment(int fd, uint64_t seg, size_t len, int prot, int flags);
+/* MAP_ARENA (IUC extension) of @len bytes; *@addr its address (0 if none). */
+int iuc_map_arena(int fd, uint64_t len, uint64_t *addr, uint32_t *err);
 
 /* ---- services ---------------------------------------------------------------- */
 

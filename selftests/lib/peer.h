@@ -103,6 +103,7 @@ enum peer_op {
 	PEER_MEM_INFO,		/* a0 segment -> u.mem_info */
 	PEER_ZERO_ALIAS,	/* a0 addr -> v0: is it the zero page */
 	PEER_VMSIZE,		/* -> v0 VmSize in bytes */
+	PEER_MAP_ARENA,		/* a0 length -> v0 addr */
 	PEER_SHM_END,
 
 	/*
@@ -360,6 +361,8 @@ struct peer_msg peer_msg_call_echo(uint64_t rc, uint64_t sc, uint32_t n, uint32_
 int peer_share(struct peer *p, struct iuc_share_mem *a);
 int peer_unshare_mem(struct peer *p, uint64_t seg, uint32_t *err);
 int peer_mem_unmap(struct peer *p, uint64_t seg, uint32_t *err);
+/* MAP_ARENA of @len bytes by the peer: its address, 0 if it failed (*@err). */
+uint64_t peer_map_arena(struct peer *p, uint64_t len, uint32_t *err);
 int peer_mem_info(struct peer *p, uint64_t seg, struct iuc_mem_sharing_info *out);
 /* mmap of segment @seg: the address, or 0 (*@err: -errno). */
 uint64_t peer_mmap_id(struct peer *p, uint64_t seg, uint64_t len, int prot,

@@ -159,6 +159,12 @@ static void op_vmsize(struct peer_state *s, struct peer_msg *m,
 	r->v[0] = vm_size();
 }
 
+static void op_map_arena(struct peer_state *s, struct peer_msg *m,
+			 struct peer_reply *r)
+{
+	r->ret = iuc_map_arena(peer_fd(s, m), m->a[0], &r->v[0], &r->error);
+}
+
 static const peer_op_fn peer_shm_ops[] = {
 	[PEER_MMAP_ANON - PEER_MMAP_ANON] = op_mmap_anon,
 	[PEER_MMAP_ID - PEER_MMAP_ANON] = op_mmap_id,
@@ -175,6 +181,7 @@ static const peer_op_fn peer_shm_ops[] = {
 	[PEER_MEM_INFO - PEER_MMAP_ANON] = op_mem_info,
 	[PEER_ZERO_ALIAS - PEER_MMAP_ANON] = op_zero_alias,
 	[PEER_VMSIZE - PEER_MMAP_ANON] = op_vmsize,
+	[PEER_MAP_ARENA - PEER_MMAP_ANON] = op_map_arena,
 };
 
 const struct peer_area peer_shm_area = {
@@ -204,6 +211,16 @@ int peer_unshare_mem(struct peer *p, uint64_t seg, uint32_t *err)
 int peer_mem_unmap(struct peer *p, uint64_t seg, uint32_t *err)
 {
 	return peer_do(p, PEER_UNMAP, seg, err);
+}
+
+uint64_t peer_map_arena(struct peer *p, uint64_t len, uint32_t *err)
+{
+	struct peer_reply r;
+	int ret = peer_cmd(p, PEER_MAP_ARENA, len, 0, 0, 0, &r);
+
+	if (err)
+		*err = r.error;
+	return ret ? 0 : r.v[0];
 }
 
 int peer_mem_info(struct peer *p, uint64_t seg, struct iuc_mem_sharing_info *out)

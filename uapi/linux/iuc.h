@@ -79,6 +79,7 @@
 /* IUC extension calls: 0x80 and up, never a code of the specification. */
 #define IUC_CALL_REGISTER_SERVICE	0x80
 #define IUC_CALL_PIPE_CALL		0x81
+#define IUC_CALL_MAP_ARENA		0x82
 
 /*
  * Error codes of the specification, written to @error.
@@ -683,6 +684,39 @@ struct iuc_mem_sharing_info {
 #define IUC_MEM_SHARING_INFO_SIZE_VER0	64
 #define IUC_E_MEMINFO_UNKNOWN_SEGMENT	0x10
 
+/*
+ * 0x82 MAP_ARENA (IUC extension): map an arena of @length bytes, read and
+ * write, in the caller's address space, at @addr (out): a place for the
+ * exclusive segments the caller receives, made once instead of one mmap
+ * per segment.  From then on SHARE_MEM places an exclusive segment to the
+ * caller in a free run of pages of the arena (first fit) when one is
+ * large enough; reading its RECV_SHARED_MEM record maps the pages there
+ * and the record's @start is inside the arena.  MEM_UNMAP of such a
+ * segment takes its pages out of the arena (accesses there raise SIGBUS
+ * until another segment is placed there) and frees the run.  A mutual
+ * segment, an exclusive one that finds no free run, one notified with
+ * IUC_NOTIFY_SKIP that the receiver maps by id, and one whose place the
+ * receiver unmapped, moved (mremap) or replaced meanwhile is mapped on its
+ * own, as without an arena (its run stays taken until MEM_UNMAP).  The
+ * arena is not inherited by fork and cannot grow; one per context, for
+ * the context's life: when the context ends, every segment is taken out
+ * of it.  munmap of the arena frees no run.
+ * Errors: 0x10 @length zero, not a page multiple or above
+ * IUC_ARENA_MAX_LENGTH (EINVAL); 0x20 the context has an arena already
+ * (EEXIST); 0x30 no room in the caller's address space (ENOMEM).
+ */
+struct iuc_map_arena {
+	IUC_ARGS_HEADER;
+	__u64	length;
+	__u64	addr;		/* out */
+};
+
+#define IUC_MAP_ARENA_SIZE_VER0		24
+#define IUC_ARENA_MAX_LENGTH		0x40000000ULL	/* 1 GiB */
+#define IUC_E_ARENA_BAD_LENGTH		0x10
+#define IUC_E_ARENA_EXISTS		0x20
+#define IUC_E_ARENA_NO_ROOM		0x30
+
 /* ---- ioctl commands ---------------------------------------------------- */
 
 #define IUC_IOC(nr, type)	_IOWR(IUC_IOC_MAGIC, nr, struct type)
@@ -707,6 +741,7 @@ struct iuc_mem_sharing_info {
 #define IUC_IOC_SHARE_MEM	IUC_IOC(IUC_CALL_SHARE_MEM, iuc_share_mem)
 #define IUC_IOC_UNSHARE_MEM	IUC_IOC(IUC_CALL_UNSHARE_MEM, iuc_unshare_mem)
 #define IUC_IOC_MEM_SHARING_INFO IUC_IOC(IUC_CALL_MEM_SHARING_INFO, iuc_mem_sharing_info)
+#define IUC_IOC_MAP_ARENA	IUC_IOC(IUC_CALL_MAP_ARENA, iuc_map_arena)
 
 /* ---- signal records ---------------------------------------------------- */
 

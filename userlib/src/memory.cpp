@@ -87,6 +87,16 @@ result<segment> share_mem(const context& ctx, pid_t target, std::span<std::byte>
 
 // ---- the receiver --------------------------------------------------------
 
+result<std::span<std::byte>> map_arena(const context& ctx, std::size_t length) noexcept
+{
+	iuc_map_arena a{};
+
+	a.length = length;
+	if (auto r = detail::call(ctx.fd(), IUC_IOC_MAP_ARENA, a); !r)
+		return r.fail();
+	return std::span<std::byte>(reinterpret_cast<std::byte*>(a.addr), length);
+}
+
 result<mapping> mapping::adopt(const context& ctx, const iuc_signal& rec) noexcept
 {
 	const iuc_sig_recv_shared_mem& d = rec.data.recv_shared_mem;

@@ -130,6 +130,99 @@ TEST_F(ExclusiveShare, TheReceiversMappingGoingDropsTheSegment)
 	EXPECT_ERR(seg.info(), iuc::spec_error(IUC_E_MEMINFO_UNKNOWN_SEGMENT), EBADF);
 }
 
+// ---- the arena ------------------------------------------------------------------------------
+
+constexpr std::uint64_t kArenaSeed = 9;
+
+// The receiver maps an arena of eight pages (at arena) before two pages
+// (mem) are shared exclusively with it.
+class ArenaShare : public SharingTest {
+protected:
+	void SetUp() override
+	{
+		ASSERT_NO_FATAL_FAILURE(SharingTest::SetUp());
+		auto map = [](const iuc::context& ctx, peer_data& d) -> peer_result {
+			auto a = iuc::map_arena(ctx, d.v[0]);
+
+			PEER_OK(a);
+			PEER_CHECK(a->size() == d.v[0] && a->data() != nullptr);
+			PEER_ERR(iuc::map_arena(ctx, d.v[0]),
+				 iuc::spec_error(IUC_E_ARENA_EXISTS), EEXIST);
+			PEER_ERR(iuc::map_arena(ctx, 0),
+				 iuc::spec_error(IUC_E_ARENA_BAD_LENGTH), EINVAL);
+			d.v[1] = reinterpret_cast<std::uintptr_t>(a->data());
+			return ::testing::AssertionSuccess();
+		};
+		peer_data d{.v = {8 * page_size()}};
+
+		ASSERT_TRUE(receiver.run(map, d));
+		arena = d.v[1];
+	}
+
+	// The receiver's mapping @m is at @at of the arena, holds @seed, and
+	// goes (MEM_UNMAP), which frees its place.
+	void expect_placed(peer_data& m, std::size_t at, std::uint64_t seed)
+	{
+		auto check = [](const iuc::context& ctx, peer_data& d) -> peer_result {
+			{
+				iuc::mapping mp(get_mapping(ctx, d));
+
+				PEER_CHECK(reinterpret_cast<std::uintptr_t>(mp.data()) == d.v[3]);
+				PEER_TRUE(holds(mp.bytes(), d.v[4]));
+				fill(mp.bytes(), d.v[4] + 1);	// ours to write
+			}		// MEM_UNMAP
+			PEER_ERR(iuc::mem_sharing_info(ctx, d.v[0]),
+				 iuc::spec_error(IUC_E_MEMINFO_UNKNOWN_SEGMENT), EBADF);
+			return ::testing::AssertionSuccess();
+		};
+
+		m.v[3] = arena + at;
+		m.v[4] = seed;
+		EXPECT_TRUE(receiver.run(check, m));
+	}
+
+	const std::size_t len = 2 * page_size();
+	const iuc::share_options options{.mode = iuc::share_mode::exclusive};
+	std::uintptr_t arena = 0;
+};
+
+TEST_F(ArenaShare, ExclusiveSegmentsArePlacedInTheArenaAndTheirPlaceReused)
+{
+	anon_memory first{len}, second{len};
+	iuc::segment s1, s2;
+	peer_data m1, m2;
+
+	ASSERT_NO_FATAL_FAILURE(share(first.bytes(), kArenaSeed, options, s1));
+	ASSERT_NO_FATAL_FAILURE(receive(s1, len, options, m1));
+	EXPECT_TRUE(unmapped(first.data(), len));
+	expect_placed(m1, 0, kArenaSeed);
+
+	ASSERT_NO_FATAL_FAILURE(share(second.bytes(), kArenaSeed + 2, options, s2));
+	ASSERT_NO_FATAL_FAILURE(receive(s2, len, options, m2));
+	expect_placed(m2, 0, kArenaSeed + 2);
+}
+
+TEST_F(ArenaShare, MutualSegmentsAreMappedOnTheirOwn)
+{
+	const iuc::share_options mutual{.access = iuc::mem_access::read};
+	auto outside = [](const iuc::context& ctx, peer_data& d) -> peer_result {
+		const auto mp = mapping_view(ctx, d);
+		const auto at = reinterpret_cast<std::uintptr_t>(mp->data());
+
+		PEER_CHECK(at + mp->size() <= d.v[3] || at >= d.v[3] + d.v[4]);
+		return ::testing::AssertionSuccess();
+	};
+	anon_memory mem{len};
+	iuc::segment seg;
+	peer_data m;
+
+	ASSERT_NO_FATAL_FAILURE(share(mem.bytes(), kArenaSeed, mutual, seg));
+	ASSERT_NO_FATAL_FAILURE(receive(seg, len, mutual, m));
+	m.v[3] = arena;
+	m.v[4] = 8 * page_size();
+	EXPECT_TRUE(receiver.run(outside, m));
+}
+
 // ---- mutual -------------------------------------------------------------------------------
 
 constexpr std::uint64_t kMutualSeed = 8;

@@ -28,6 +28,12 @@
 //    segment without the handle.  Keep one mapping per segment: MEM_UNMAP
 //    takes every mapping of it away at once.
 //
+//  * iuc::map_arena() (IUC extension, MAP_ARENA): a receiver maps once an
+//    arena where the kernel places the exclusive segments it receives;
+//    their records then carry addresses inside it, adopted as any other,
+//    and a mapping's MEM_UNMAP gives its place in the arena back.  Small
+//    hand-offs then cost no mmap(2) and munmap(2) each.
+//
 // Both hold an iuc::unowned_context, not the context: they must not
 // outlive it.
 //
@@ -159,6 +165,14 @@ static_assert(sizeof(segment) == sizeof(handle<segment_traits>));
 // Exclusive: the range is unmapped from the caller before this returns.
 result<segment> share_mem(const context& ctx, pid_t target, std::span<std::byte> range,
 			  const share_options& options = {}) noexcept;
+
+// MAP_ARENA (IUC extension): map an arena of @length bytes (a whole number
+// of pages, at most IUC_ARENA_MAX_LENGTH, else IUC_E_ARENA_BAD_LENGTH) in
+// the caller's address space, for the exclusive segments its context
+// receives from now on.  One per context (IUC_E_ARENA_EXISTS), for the
+// context's life; it stays mapped (empty) after the context ends, and is
+// the caller's to munmap then.  IUC_E_ARENA_NO_ROOM: no room for it.
+result<std::span<std::byte>> map_arena(const context& ctx, std::size_t length) noexcept;
 
 // The raw value of a mapping.
 struct raw_mapping {
