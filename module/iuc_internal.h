@@ -27,8 +27,8 @@
  *
  *   pipe->wr_lock | pipe->rd_lock (mutex; one side, never both)
  *     pipe->io_lock (mutex)
- *       mm->mmap_lock      faults of the user copies
- *         seg->lock
+ *       mm->mmap_lock      faults of the user copies; a reader pinning
+ *         seg->lock          its own buffer to lend it (pipe.c)
  *
  *   svc->lock (mutex)      a service's requests and connections
  *     ctx->ends_lock (mutex)   of the client or of the service, one at a time
@@ -75,7 +75,11 @@
  *   pipe->rd_lock       the same for the reading side
  *   pipe->io_lock       buffer, head, used, message lengths; held across
  *                       each copy (used and msg_count are also read
- *                       locklessly by waiters and PIPE_INFO)
+ *                       locklessly by waiters and PIPE_INFO); a reader
+ *                       lends its buffer under it and writers copy into
+ *                       a lent buffer under it, but the reader takes it
+ *                       back without it: dest.state, an atomic, says who
+ *                       has it (pipe.c, the direct path)
  *   iuc_pipe_users_lock the per-user table of pipe charges, their bytes
  *   seg->lock           pages (NULL once unpinned), revoked, receiver_addr
  *   iuc_anids_lock      the count of live contexts per application
