@@ -1233,11 +1233,12 @@ static u64 iuc_pipe_fill_dest(struct iuc_pipe *pipe, const char __user *src,
  * writes and reads: half the bytes went straight in without it, four
  * fifths with it (docs/design.md).  The writer waits for nothing: its
  * call is complete, and yield_to() returns at once when the reader runs
- * already (on another CPU).  Drops the reference on @reader.
+ * already (on another CPU); it preempts no other CPU for the reader.
+ * Drops the reference on @reader.
  */
 static void iuc_pipe_yield_to_reader(struct task_struct *reader)
 {
-	yield_to(reader, true);
+	yield_to(reader, false);
 	put_task_struct(reader);
 }
 
