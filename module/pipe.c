@@ -1092,6 +1092,15 @@ static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 #define IUC_PIPE_LEND_MIN	SZ_8K
 
 /*
+ * A writer yields to the reader it gave a buffer back only if the buffer
+ * held this much: the yield costs a switch to the reader and back, which
+ * is worth it when it saves a copy at least as long.  A switch pair costs
+ * about what a copy of 32 KiB does, on hardware (a few microseconds) as
+ * under TCG (tens).
+ */
+#define IUC_PIPE_YIELD_MIN	SZ_64K
+
+/*
  * Lend @len bytes of the reader's buffer at @dst to the writers, as many
  * of them as can be pinned for writing from the first.  False if none
  * can (read-only, not mapped, not ordinary memory) or on low memory:
@@ -1189,8 +1198,8 @@ static u64 iuc_pipe_copy_to_dest(struct iuc_pipe_dest *d,
  * buffer goes back to its reader (and wakes it) when it is full, holds
  * a message, or some bytes are left over for the ring, which must come
  * after it; otherwise it stays lent for more.  The reader's task goes to
- * *@handed (a reference) when it got its buffer back.  Returns the count
- * copied.  Under io_lock.
+ * *@handed (a reference) when it got back a buffer worth a yield.
+ * Returns the count copied.  Under io_lock.
  */
 static u64 iuc_pipe_fill_dest(struct iuc_pipe *pipe, const char __user *src,
 			      u64 n, bool message, struct task_struct **handed)
@@ -1212,7 +1221,7 @@ static u64 iuc_pipe_fill_dest(struct iuc_pipe *pipe, const char __user *src,
 	next = message || copied < n || d->done == d->len ?
 		IUC_DEST_RETURNED : IUC_DEST_LENT;
 	/* Still blocked in its call: it can not take a busy buffer back. */
-	if (next == IUC_DEST_RETURNED && !*handed)
+	if (next == IUC_DEST_RETURNED && !*handed && d->done >= IUC_PIPE_YIELD_MIN)
 		*handed = get_task_struct(d->reader);
 	/* The release publishes @done and @reached with the new state. */
 	atomic_xchg_release(&d->state, next);
@@ -1231,7 +1240,8 @@ static u64 iuc_pipe_fill_dest(struct iuc_pipe *pipe, const char __user *src,
  * and goes straight in again, where it would otherwise fill the ring (two
  * copies) until the reader gets the CPU.  Measured on one CPU with 64 KiB
  * writes and reads: half the bytes went straight in without it, four
- * fifths with it (docs/design.md).  The writer waits for nothing: its
+ * fifths with it (docs/design.md).  Only for buffers of IUC_PIPE_YIELD_MIN
+ * or more.  The writer waits for nothing: its
  * call is complete, and yield_to() returns at once when the reader runs
  * already (on another CPU); it preempts no other CPU for the reader.
  * Drops the reference on @reader.
