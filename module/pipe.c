@@ -28,7 +28,6 @@
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
-#include <linux/sched/task.h>
 #include <linux/refcount.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -84,7 +83,6 @@ struct iuc_pipe_dest {
 	u64			done;		/* bytes the writers copied in */
 	u64			reached;	/* bytes written to, counted or not */
 	struct page		**pages;
-	struct task_struct	*reader;	/* the lender, blocked while lent */
 };
 
 enum {
@@ -1092,15 +1090,6 @@ static int iuc_pipe_wait(struct iuc_pipe *pipe, wait_queue_head_t *wq,
 #define IUC_PIPE_LEND_MIN	SZ_8K
 
 /*
- * A writer yields to the reader it gave a buffer back only if the buffer
- * held this much: the yield costs a switch to the reader and back, which
- * is worth it when it saves a copy at least as long.  A switch pair costs
- * about what a copy of 32 KiB does, on hardware (a few microseconds) as
- * under TCG (tens).
- */
-#define IUC_PIPE_YIELD_MIN	SZ_64K
-
-/*
  * Lend @len bytes of the reader's buffer at @dst to the writers, as many
  * of them as can be pinned for writing from the first.  False if none
  * can (read-only, not mapped, not ordinary memory) or on low memory:
@@ -1130,7 +1119,6 @@ static bool iuc_pipe_lend(struct iuc_pipe *pipe, char __user *dst, u64 len)
 	d->len = min_t(u64, len, (u64)pinned * PAGE_SIZE - d->offset);
 	d->done = 0;
 	d->reached = 0;
-	d->reader = current;
 	atomic_set_release(&d->state, IUC_DEST_LENT);
 	return true;
 }
@@ -1195,14 +1183,13 @@ static u64 iuc_pipe_copy_to_dest(struct iuc_pipe_dest *d,
  * Copy up to @n bytes from @src straight into a lent buffer, if there is
  * one: raw bytes as far as they fit, a message only whole.  What is not
  * copied goes through the ring, and a fault of @src is taken there.  The
- * buffer goes back to its reader (and wakes it) when it is full, holds
- * a message, or some bytes are left over for the ring, which must come
- * after it; otherwise it stays lent for more.  The reader's task goes to
- * *@handed (a reference) when it got back a buffer worth a yield.
- * Returns the count copied.  Under io_lock.
+ * buffer goes back to its reader (and wakes it) when it is full, holds a
+ * message, or some bytes are left over for the ring, which must come
+ * after it; otherwise it stays lent for more.  Returns the count copied.
+ * Under io_lock.
  */
 static u64 iuc_pipe_fill_dest(struct iuc_pipe *pipe, const char __user *src,
-			      u64 n, bool message, struct task_struct **handed)
+			      u64 n, bool message)
 {
 	struct iuc_pipe_dest *d = &pipe->dest;
 	u64 copied = 0;
@@ -1220,9 +1207,6 @@ static u64 iuc_pipe_fill_dest(struct iuc_pipe *pipe, const char __user *src,
 	d->done += copied;
 	next = message || copied < n || d->done == d->len ?
 		IUC_DEST_RETURNED : IUC_DEST_LENT;
-	/* Still blocked in its call: it can not take a busy buffer back. */
-	if (next == IUC_DEST_RETURNED && !*handed && d->done >= IUC_PIPE_YIELD_MIN)
-		*handed = get_task_struct(d->reader);
 	/* The release publishes @done and @reached with the new state. */
 	atomic_xchg_release(&d->state, next);
 	/* State before the test of wake_up_var(): pairs with its waiter's. */
@@ -1231,25 +1215,6 @@ static u64 iuc_pipe_fill_dest(struct iuc_pipe *pipe, const char __user *src,
 	if (next == IUC_DEST_RETURNED)
 		iuc_pipe_wake(&pipe->rd_wait);
 	return copied;
-}
-
-/*
- * A writer that gave @reader its filled buffer back lets it run first, if
- * it waits for this CPU (a directed yield, as KVM's to a vCPU holding a
- * lock): a stream's next write then finds the reader's next buffer lent
- * and goes straight in again, where it would otherwise fill the ring (two
- * copies) until the reader gets the CPU.  Measured on one CPU with 64 KiB
- * writes and reads: half the bytes went straight in without it, four
- * fifths with it (docs/design.md).  Only for buffers of IUC_PIPE_YIELD_MIN
- * or more.  The writer waits for nothing: its
- * call is complete, and yield_to() returns at once when the reader runs
- * already (on another CPU); it preempts no other CPU for the reader.
- * Drops the reference on @reader.
- */
-static void iuc_pipe_yield_to_reader(struct task_struct *reader)
-{
-	yield_to(reader, false);
-	put_task_struct(reader);
 }
 
 static bool iuc_pipe_dest_returned(struct iuc_pipe *pipe, u64 need)
@@ -1301,7 +1266,6 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 {
 	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
 	const char __user *src = u64_to_user_ptr(a->buf);
-	struct task_struct *handed = NULL;
 	u64 need, room;
 	long ret, n;
 
@@ -1341,7 +1305,7 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 			/* Into a blocked reader's buffer first: the ring is empty. */
 			a->transferred += iuc_pipe_fill_dest(pipe, src + a->transferred,
 							     a->count - a->transferred,
-							     message, &handed);
+							     message);
 			n = min(room, a->count - a->transferred);
 			if (n) {
 				n = iuc_pipe_append(pipe, src + a->transferred, n);
@@ -1364,8 +1328,7 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 		if (iuc_pipe_wait(pipe, &pipe->wr_wait, &pipe->writers_waiting,
 				  iuc_pipe_has_room, need)) {
 			mutex_unlock(&pipe->wr_lock);
-			ret = iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
-			goto out_unlocked;
+			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
 		}
 	}
 	if (!ret)
@@ -1373,9 +1336,6 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 			a->transferred;
 out:
 	iuc_pipe_unlock(pipe, &pipe->wr_lock);
-out_unlocked:
-	if (handed)
-		iuc_pipe_yield_to_reader(handed);
 	return ret;
 }
 
