@@ -28,8 +28,8 @@
  *
  *   pipe->wr_lock | pipe->rd_lock (mutex; one side, never both)
  *     pipe->io_lock (mutex)
- *       mm->mmap_lock      faults of the user copies
- *         seg->lock
+ *       mm->mmap_lock      faults of the user copies; a reader pinning
+ *         seg->lock          its own buffer to lend it (pipe.c)
  *
  *   svc->lock (mutex)      a service's requests and connections
  *     ctx->ends_lock (mutex)   of the client or of the service, one at a time
@@ -77,7 +77,11 @@
  *   pipe->io_lock       buffer, head, used, message lengths, the last
  *                       writer; held across each copy (used and
  *                       msg_count are also read locklessly by waiters,
- *                       PIPE_CALL's busy-poll included, and PIPE_INFO)
+ *                       PIPE_CALL's busy-poll included, and PIPE_INFO);
+ *                       a reader lends its buffer under it and writers
+ *                       copy into a lent buffer under it, but the reader
+ *                       takes it back without it: dest.state, an atomic,
+ *                       says who has it (pipe.c, the direct path).
  *                       Native io_uring calls take these three only by
  *                       trylock: whoever unlocks one calls
  *                       iuc_pipe_uring_kick() after.

@@ -22,6 +22,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/hashtable.h>
+#include <linux/highmem.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
@@ -32,6 +33,8 @@
 #include <linux/refcount.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait_bit.h>
 
 #include "iuc_internal.h"
 #include "iuc_trace.h"
@@ -48,6 +51,47 @@ struct iuc_pipe_end {
 	struct iuc_event	closed_ev;
 	bool			closed_sent;
 	u8			part;		/* IUC_PART_RC or IUC_PART_SC */
+};
+
+/*
+ * The buffer of a blocked reader, lent to the writers (the direct path).
+ *
+ * A blocking PIPE_READ that finds the pipe empty pins the pages of its
+ * buffer, at most the pipe's capacity (what its opener is charged for),
+ * and lends them before it sleeps; a writer that finds them lent copies
+ * straight from its own buffer into those pages, so the bytes are copied
+ * once instead of twice (into the ring and out of it).  The pages stay
+ * pinned (FOLL_PIN, short-term) for that one wait only: the reader takes
+ * them back and unpins them before its call returns, whatever ends the
+ * wait.
+ *
+ * @state says who has the buffer: nobody (IDLE); the writers (LENT);
+ * one writer, copying into it (BUSY); given back by a writer (RETURNED:
+ * full, a whole message in it, or the writer put bytes in the ring,
+ * which must stay behind these).  The reader lends it under io_lock,
+ * with the ring empty; a writer takes it (LENT -> BUSY) under io_lock,
+ * and copies with page faults disabled, so a buffer is never BUSY for
+ * longer than one memcpy: the reader takes it back (LENT or RETURNED ->
+ * IDLE) without io_lock, waiting at most for that copy, so that neither
+ * a signal nor a closing waits on a writer stalled in a fault of its own.
+ * The other fields are the reader's while IDLE, the writer's while BUSY;
+ * @done is published by the release that leaves BUSY.
+ */
+struct iuc_pipe_dest {
+	atomic_t		state;		/* IUC_DEST_*, see above */
+	unsigned int		nr_pages;
+	unsigned int		offset;		/* of the first byte in pages[0] */
+	u64			len;		/* bytes it takes */
+	u64			done;		/* bytes the writers copied in */
+	u64			reached;	/* bytes written to, counted or not */
+	struct page		**pages;
+};
+
+enum {
+	IUC_DEST_IDLE,
+	IUC_DEST_LENT,
+	IUC_DEST_BUSY,
+	IUC_DEST_RETURNED,
 };
 
 struct iuc_pipe {
@@ -85,6 +129,7 @@ struct iuc_pipe {
 	u32			msg_cap;	/* its size, grown on demand up to @msg_max */
 	u32			msg_head;
 	u32			msg_count;
+	struct iuc_pipe_dest	dest;		/* a blocked reader's buffer, see above */
 	wait_queue_head_t	rd_wait;	/* readers waiting for data */
 	wait_queue_head_t	wr_wait;	/* writers waiting for room */
 	atomic_t		readers_waiting;	/* sleeping or spinning */
@@ -1131,6 +1176,188 @@ static void iuc_pipe_note_writer(struct iuc_pipe *pipe)
 	put_pid(old);
 }
 
+/* ---- the direct path: a blocked reader's buffer, lent to the writers ---- */
+
+/*
+ * A read lends its buffer only for this many bytes or more: below, pinning
+ * and unpinning its pages costs about what the second copy would, and a
+ * small read keeps the ring path.
+ */
+#define IUC_PIPE_LEND_MIN	SZ_8K
+
+/*
+ * Lend @len bytes of the reader's buffer at @dst to the writers, as many
+ * of them as can be pinned for writing from the first.  False if none
+ * can (read-only, not mapped, not ordinary memory) or on low memory:
+ * then the reader waits as it always did, and the copy out of the ring
+ * meets the fault where it did.  Pinning for writing breaks COW here, in
+ * the reader.  Under io_lock (the pin faults in the reader's own mm, as
+ * its copies do), with the ring empty.
+ */
+static bool iuc_pipe_lend(struct iuc_pipe *pipe, char __user *dst, u64 len)
+{
+	struct iuc_pipe_dest *d = &pipe->dest;
+	unsigned long addr = (unsigned long)dst;
+	int nr, pinned;
+
+	d->offset = offset_in_page(addr);
+	nr = DIV_ROUND_UP(d->offset + len, PAGE_SIZE);
+	d->pages = kmalloc_array(nr, sizeof(*d->pages), GFP_KERNEL | __GFP_NOWARN);
+	if (!d->pages)
+		return false;
+	pinned = pin_user_pages_fast(addr & PAGE_MASK, nr, FOLL_WRITE, d->pages);
+	if (pinned <= 0) {
+		kfree(d->pages);
+		d->pages = NULL;
+		return false;
+	}
+	d->nr_pages = pinned;
+	d->len = min_t(u64, len, (u64)pinned * PAGE_SIZE - d->offset);
+	d->done = 0;
+	d->reached = 0;
+	atomic_set_release(&d->state, IUC_DEST_LENT);
+	return true;
+}
+
+/*
+ * Take the lent buffer back, whatever ended the wait: wait for a writer
+ * copying into it (one memcpy, it does not fault), unpin the pages
+ * (dirty where written) and return the bytes the writers put in it.
+ * The reader's, without io_lock.
+ */
+static u64 iuc_pipe_take_back(struct iuc_pipe *pipe)
+{
+	struct iuc_pipe_dest *d = &pipe->dest;
+	unsigned int dirty;
+
+	/* Fully ordered when it succeeds: @done and @reached are seen. */
+	while (atomic_cmpxchg(&d->state, IUC_DEST_LENT,
+			      IUC_DEST_IDLE) != IUC_DEST_LENT &&
+	       atomic_cmpxchg(&d->state, IUC_DEST_RETURNED,
+			      IUC_DEST_IDLE) != IUC_DEST_RETURNED)
+		wait_var_event(&d->state,
+			       atomic_read(&d->state) != IUC_DEST_BUSY);
+	dirty = DIV_ROUND_UP(d->reached ? d->offset + d->reached : 0, PAGE_SIZE);
+	unpin_user_pages_dirty_lock(d->pages, dirty, true);
+	unpin_user_pages(d->pages + dirty, d->nr_pages - dirty);
+	kfree(d->pages);
+	d->pages = NULL;
+	return d->done;
+}
+
+/*
+ * Copy @n bytes from the writer's @src into the lent pages behind what
+ * they hold, with page faults disabled: the copy stops at a page of
+ * @src that is not present.  Returns the count copied.
+ */
+static u64 iuc_pipe_copy_to_dest(struct iuc_pipe_dest *d,
+				 const char __user *src, u64 n)
+{
+	u64 pos = d->offset + d->done, copied = 0;
+
+	pagefault_disable();
+	while (copied < n) {
+		struct page *page = d->pages[pos >> PAGE_SHIFT];
+		size_t off = offset_in_page(pos);
+		size_t chunk = min_t(u64, PAGE_SIZE - off, n - copied);
+		char *kaddr = kmap_local_page(page);
+		size_t left;
+
+		left = __copy_from_user_inatomic(kaddr + off, src + copied, chunk);
+		kunmap_local(kaddr);
+		flush_dcache_page(page);
+		copied += chunk - left;
+		pos += chunk - left;
+		if (left)
+			break;
+	}
+	pagefault_enable();
+	return copied;
+}
+
+/*
+ * Copy up to @n bytes from @src straight into a lent buffer, if there is
+ * one: raw bytes as far as they fit, a message only whole.  What is not
+ * copied goes through the ring, and a fault of @src is taken there.  The
+ * buffer goes back to its reader (and wakes it) when it is full, holds a
+ * message, or some bytes are left over for the ring, which must come
+ * after it; otherwise it stays lent for more.  Returns the count copied.
+ * Under io_lock.
+ */
+static u64 iuc_pipe_fill_dest(struct iuc_pipe *pipe, const char __user *src,
+			      u64 n, bool message)
+{
+	struct iuc_pipe_dest *d = &pipe->dest;
+	u64 copied = 0;
+	int next;
+
+	if (atomic_read(&d->state) != IUC_DEST_LENT ||
+	    atomic_cmpxchg_acquire(&d->state, IUC_DEST_LENT,
+				   IUC_DEST_BUSY) != IUC_DEST_LENT)
+		return 0;
+	if (!message || n <= d->len)
+		copied = iuc_pipe_copy_to_dest(d, src, min(n, d->len - d->done));
+	d->reached = max(d->reached, d->done + copied);
+	if (message && copied < n)
+		copied = 0;	/* the pages hold a part: nothing counts */
+	d->done += copied;
+	next = message || copied < n || d->done == d->len ?
+		IUC_DEST_RETURNED : IUC_DEST_LENT;
+	/* The release publishes @done and @reached with the new state. */
+	atomic_xchg_release(&d->state, next);
+	/* State before the test of wake_up_var(): pairs with its waiter's. */
+	smp_mb__after_atomic();
+	wake_up_var(&d->state);
+	if (next == IUC_DEST_RETURNED)
+		iuc_pipe_wake(&pipe->rd_wait);
+	return copied;
+}
+
+static bool iuc_pipe_dest_returned(struct iuc_pipe *pipe, u64 need)
+{
+	return atomic_read(&pipe->dest.state) == IUC_DEST_RETURNED ||
+		READ_ONCE(pipe->closed);
+}
+
+/*
+ * How much of its buffer a blocking read that found the pipe empty lends:
+ * what it still wants, within the capacity (and a message's maximum); 0:
+ * too little to be worth it.
+ */
+static u64 iuc_pipe_lend_len(struct iuc_pipe *pipe, struct iuc_pipe_read *a,
+			     bool message)
+{
+	u64 n = min(a->count - a->transferred, pipe->capacity);
+
+	if (message)
+		n = min_t(u64, n, IUC_MESSAGE_MAX);
+	return n >= IUC_PIPE_LEND_MIN ? n : 0;
+}
+
+/*
+ * Wait for data with the buffer lent, as iuc_pipe_wait(), and take the
+ * buffer back; what the writers put in it counts in @a->transferred, a
+ * message's length in @a->result too.  Returns 0 with io_lock taken
+ * again, -EINTR without it, or 1 if the read is complete: then *@locked
+ * says whether io_lock was taken again (not if a signal came as well:
+ * the bytes are the reader's, the call succeeds).
+ */
+static int iuc_pipe_wait_lent(struct iuc_pipe *pipe, struct iuc_pipe_read *a,
+			      bool message, bool *locked)
+{
+	int intr = iuc_pipe_wait(pipe, &pipe->rd_wait, &pipe->readers_waiting,
+				 iuc_pipe_dest_returned, 0, NULL);
+	u64 done = iuc_pipe_take_back(pipe);
+
+	a->transferred += done;
+	if (message && done)
+		a->result = done;
+	*locked = !intr;
+	if (message ? done : a->transferred == a->count)
+		return 1;
+	return intr;
+}
+
 static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 {
 	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
@@ -1171,6 +1398,13 @@ static long iuc_pipe_do_write(struct iuc_pipe *pipe, struct iuc_pipe_write *a)
 		}
 		room = iuc_pipe_room(pipe);
 		if (room >= need || a->mode == IUC_IO_PARTIAL) {
+			/* Into a blocked reader's buffer first: the ring is empty. */
+			n = iuc_pipe_fill_dest(pipe, src + a->transferred,
+					       a->count - a->transferred, message);
+			if (n) {
+				a->transferred += n;
+				iuc_pipe_note_writer(pipe);
+			}
 			n = min(room, a->count - a->transferred);
 			if (n) {
 				n = iuc_pipe_append(pipe, src + a->transferred, n);
@@ -1254,7 +1488,10 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a,
 	struct task_struct *peer;
 	bool message = pipe->mode == IUC_PIPE_MODE_MESSAGE;
 	char __user *dst = u64_to_user_ptr(a->buf);
+	bool locked = true;
 	long ret, n;
+	int intr;
+	u64 lend;
 
 	if (message && a->mode == IUC_IO_PARTIAL)
 		return iuc_fail(a, IUC_E_READ_MESSAGE_PARTIAL, -EINVAL);
@@ -1303,20 +1540,32 @@ static long iuc_pipe_do_read(struct iuc_pipe *pipe, struct iuc_pipe_read *a,
 			ret = iuc_fail(a, IUC_E_READ_NO_DATA, -EAGAIN);
 			break;
 		}
-		peer = iuc_pipe_spin_target(pipe, spin);
-		ret = iuc_pipe_wait(pipe, &pipe->rd_wait, &pipe->readers_waiting,
-				    iuc_pipe_has_data, 1, peer);
-		if (peer)
-			put_task_struct(peer);
-		if (ret) {
+		lend = iuc_pipe_lend_len(pipe, a, message);
+		if (lend && iuc_pipe_lend(pipe, dst + a->transferred, lend)) {
+			intr = iuc_pipe_wait_lent(pipe, a, message, &locked);
+		} else {
+			peer = iuc_pipe_spin_target(pipe, spin);
+			intr = iuc_pipe_wait(pipe, &pipe->rd_wait,
+					     &pipe->readers_waiting,
+					     iuc_pipe_has_data, 1, peer);
+			if (peer)
+				put_task_struct(peer);
+		}
+		if (intr > 0)
+			break;
+		if (intr < 0) {
 			mutex_unlock(&pipe->rd_lock);
 			iuc_pipe_uring_kick(pipe);
 			return iuc_fail(a, IUC_E_INTERRUPTED, -EINTR);
 		}
 	}
 	if (!ret && !message)
-		a->result = a->mode == IUC_IO_BLOCK ? pipe->used : a->transferred;
-	iuc_pipe_unlock(pipe, &pipe->rd_lock);
+		a->result = a->mode == IUC_IO_BLOCK ? READ_ONCE(pipe->used) :
+			a->transferred;
+	if (locked)
+		mutex_unlock(&pipe->io_lock);
+	mutex_unlock(&pipe->rd_lock);
+	iuc_pipe_uring_kick(pipe);
 	return ret;
 }
 
@@ -1535,11 +1784,17 @@ static long iuc_pipe_native_write_try(struct iuc_pipe *pipe, void *args)
 	} else if (iuc_pipe_room(pipe) < a->count) {
 		ret = IUC_PIPE_WOULD_WAIT;
 	} else {
-		n = iuc_pipe_append(pipe, src, a->count);
+		/* A blocked reader's lent buffer first, as iuc_pipe_do_write(). */
+		a->transferred = iuc_pipe_fill_dest(pipe, src, a->count,
+						    pipe->msg_max);
+		n = a->count - a->transferred;
+		if (n)
+			n = iuc_pipe_append(pipe, src + a->transferred, n);
 		if (n < 0) {
 			ret = iuc_fail(a, iuc_user_mem_error(n), n);
 		} else {
-			a->transferred = n;
+			a->transferred += n;
+			iuc_pipe_note_writer(pipe);
 			iuc_pipe_wake(&pipe->rd_wait);
 			a->result = iuc_pipe_room(pipe);
 		}
