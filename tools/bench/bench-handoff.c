@@ -46,11 +46,13 @@ static int handoff_rx_init(int iuc, void *p)
 {
 	struct handoff_cmd *c = p;
 
-	(void)iuc;
 	if (c->method == H_PIPE) {
 		h_rbuf = map_anon(c->size, false);
 		memset(h_rbuf, 0, c->size);	/* a receive buffer in use */
 	}
+	/* exclusive: segments placed in an arena mapped once (MAP_ARENA) */
+	if (c->method == H_EXCL && iuc_map_arena(iuc, c->size, NULL, NULL))
+		die("MAP_ARENA");
 	return 0;
 }
 
