@@ -122,7 +122,7 @@ enum op {
 	OP_CLOSE_PIPE, OP_CONNECT_SERVICE, OP_END_SERVICE_CONN,
 	OP_ACCEPT_SERVICE_CONN, OP_REJECT_SERVICE_CONN, OP_MEM_UNMAP,
 	OP_SHARE_MEM, OP_UNSHARE_MEM, OP_MEM_SHARING_INFO, OP_REGISTER_SERVICE,
-	OP_RANDOM_IOCTL,
+	OP_PIPE_CALL, OP_MAP_ARENA, OP_RANDOM_IOCTL,
 	OP_URING, OP_READ, OP_POLL, OP_MMAP, OP_VMA, OP_TOUCH, OP_REOPEN,
 	OP_DUP, OP_FORK, OP_EXEC, OP_ARENA, OP_LANE,
 	NR_OPS
@@ -132,7 +132,8 @@ static const char *const op_names[NR_OPS] = {
 	"OPEN_PIPE", "SEND_PIPE", "PIPE_WRITE", "PIPE_READ", "PIPE_INFO",
 	"CLOSE_PIPE", "CONNECT_SERVICE", "END_SERVICE_CONN",
 	"ACCEPT_SERVICE_CONN", "REJECT_SERVICE_CONN", "MEM_UNMAP",
-	"SHARE_MEM", "UNSHARE_MEM", "MEM_SHARING_INFO", "REGISTER_SERVICE", "random ioctl",
+	"SHARE_MEM", "UNSHARE_MEM", "MEM_SHARING_INFO", "REGISTER_SERVICE",
+	"PIPE_CALL", "MAP_ARENA", "random ioctl",
 	"io_uring sqe", "read", "poll", "mmap segment", "mremap/mprotect/madvise/munmap",
 	"touch mapping", "close+reopen", "dup+close", "fork", "exec",
 	"arena remap", "lane calls",
@@ -775,6 +776,22 @@ static size_t build_args(struct thr *t, unsigned int nr, void *a)
 	case IUC_CALL_REGISTER_SERVICE:
 		((struct iuc_register_service *)a)->scope = pick_small(2);
 		return sizeof(struct iuc_register_service);
+	case IUC_CALL_PIPE_CALL: {
+		struct iuc_pipe_call *c = a;
+
+		/* blocking in both halves: the worker's timer ends a long wait */
+		c->sc = pick_id();
+		c->wcount = one_in(4) ? 0 : pick_size(65536 * (1 + rn(4)));
+		c->wbuf = pick_buf(t, c->wcount);
+		c->rc = pick_id();
+		c->rcount = (uint32_t)pick_size(65536 * (1 + rn(4)));
+		c->rbuf = pick_buf(t, c->rcount ? c->rcount : 65536 * 4);
+		return sizeof(*c);
+	}
+	case IUC_CALL_MAP_ARENA:
+		((struct iuc_map_arena *)a)->length = one_in(4) ? rnd() :
+			(uint64_t)PAGE * (1 + rn(64));
+		return sizeof(struct iuc_map_arena);
 	default: {
 		size_t n = rn(128);
 
@@ -793,6 +810,7 @@ static const unsigned int call_nrs[] = {
 	IUC_CALL_ACCEPT_SERVICE_CONN, IUC_CALL_REJECT_SERVICE_CONN,
 	IUC_CALL_MEM_UNMAP, IUC_CALL_SHARE_MEM, IUC_CALL_UNSHARE_MEM,
 	IUC_CALL_MEM_SHARING_INFO, IUC_CALL_REGISTER_SERVICE,
+	IUC_CALL_PIPE_CALL, IUC_CALL_MAP_ARENA,
 };
 #define NR_CALLS (sizeof(call_nrs) / sizeof(call_nrs[0]))
 
@@ -801,6 +819,7 @@ static unsigned int pick_call(void)
 {
 	static const unsigned char w[NR_CALLS] = {
 		2, 1, 1, 1, 8, 4, 12, 12, 3, 5, 2, 1, 1, 1, 4, 8, 3, 3, 1,
+		6, 1,
 	};
 	unsigned int total = 0, i, r;
 
