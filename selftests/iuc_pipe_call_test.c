@@ -52,26 +52,6 @@ static char *map_hole(void)
 	return p + (MAP_PAGES - 1) * pg;
 }
 
-static int usr1_count;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	__atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST);
-}
-
-/* SIGUSR1 with a handler installed with SA_RESTART: calls are not restarted. */
-static int install_usr1(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
-}
-
 /* PIPE_CALL arguments, as iuc_pipe_call() sets them. */
 static struct iuc_pipe_call call_args(uint64_t sc, const void *wbuf, uint64_t wcount,
 				      uint64_t rc, void *rbuf, uint32_t rcount)
@@ -446,7 +426,7 @@ TEST_F(call, signal_in_read_half_is_eintr_stage_read)
 	struct async_call as;
 	uint64_t bad;
 
-	ASSERT_EQ(0, install_usr1());
+	ASSERT_EQ(0, usr1_install());
 	pat_fill(self->wbuf, 40, 14, 0);
 	start_call(_metadata, self, &as, &c, self->msg_in.id, IUC_PIPE_READ_PENDING);
 	ASSERT_EQ(0, pthread_kill(as.thread, SIGUSR1));
@@ -456,7 +436,7 @@ TEST_F(call, signal_in_read_half_is_eintr_stage_read)
 	EXPECT_EQ(IUC_CALL_STAGE_READ, c.stage);
 	EXPECT_EQ(40, c.written);
 	EXPECT_EQ(0, c.transferred);
-	EXPECT_LE(1, __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST));
+	EXPECT_LE(1, usr1_caught());
 	EXPECT_EQ(0, peer_read(&self->peer, self->msg_out.peer_id, 0, IUC_IO_TRY, 14, 0,
 			       IUC_MESSAGE_MAX, &r, &bad));
 	EXPECT_EQ(40, r.result);
@@ -479,7 +459,7 @@ TEST_F(call, signal_in_write_half_is_eintr_stage_write)
 	struct async_call as;
 	uint64_t bad;
 
-	ASSERT_EQ(0, install_usr1());
+	ASSERT_EQ(0, usr1_install());
 	pat_fill(self->wbuf, cap + 500, 16, 0);
 	peer_answer(_metadata, self, 20, 17);
 	start_call(_metadata, self, &as, &c, self->raw_out.id, IUC_PIPE_WRITE_PENDING);
@@ -752,7 +732,7 @@ TEST_F(busy_poll, signal_ends_a_spinning_wait)
 	cpu_set_t cpu;
 	bool two = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 
-	ASSERT_EQ(0, install_usr1());
+	ASSERT_EQ(0, usr1_install());
 	ASSERT_EQ(0, param_write(PARAM_BUSY_POLL, 10000));
 	ASSERT_EQ(0, open_to(self->fd, getpid(), IUC_PIPE_TYPE_CALLER_SENDS,
 			     IUC_PIPE_MODE_MESSAGE, &lo));

@@ -50,14 +50,6 @@ static char *map_rw(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int usr1_count;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	__atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST);
-}
-
 /*
  * The test's context with two pipes to itself, raw of 1 MiB and message of
  * 64 KiB, and a source of 1 MiB + 64 KiB of pattern 1.
@@ -71,8 +63,6 @@ FIXTURE(direct) {
 
 FIXTURE_SETUP(direct)
 {
-	struct sigaction sa;
-
 	self->fd = iuc_pipe_ctx();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, open_self(self->fd, IUC_PIPE_MODE_RAW, 16, &self->raw));
@@ -82,11 +72,7 @@ FIXTURE_SETUP(direct)
 	self->src = map_rw(self->cap + LEND);
 	ASSERT_NE(NULL, self->src);
 	pat_fill(self->src, self->cap + LEND, 1, 0);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, usr1_install());
 }
 
 FIXTURE_TEARDOWN(direct)

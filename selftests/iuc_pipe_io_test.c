@@ -805,26 +805,6 @@ TEST_F(pipe, concurrent_message_writers_keep_boundaries_and_order)
 
 /* ---- interrupted calls ---------------------------------------------------- */
 
-static int usr1_count;
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-	__atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST);
-}
-
-/* SIGUSR1 with a handler installed with SA_RESTART. */
-static int install_usr1(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
-}
-
 /* Interrupt the waiting call of @io with SIGUSR1: its return value. */
 static int interrupt_io(struct __test_metadata *_metadata, struct async_io *io)
 {
@@ -846,14 +826,14 @@ TEST_F(pipe, interrupted_read_is_eintr_0x0f_and_keeps_what_it_took)
 	char buf[1000];
 	int fd = self->fd;
 
-	ASSERT_EQ(0, install_usr1());
+	ASSERT_EQ(0, usr1_install());
 	ASSERT_EQ(0, peer_write(&self->peer, pid, 300, IUC_IO_BLOCK, 12, 0, &w));
 	start_waiting(_metadata, fd, &io, id, false, buf, sizeof(buf));
 	EXPECT_EQ(-EINTR, interrupt_io(_metadata, &io));
 	EXPECT_EQ(IUC_E_INTERRUPTED, io.u.r.error);
 	EXPECT_EQ(300, io.u.r.transferred);
 	EXPECT_EQ(PAT_NO_BAD, pat_check(buf, 300, 12, 0));
-	EXPECT_EQ(1, __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST));
+	EXPECT_EQ(1, usr1_caught());
 	EXPECT_EQ(self->cap, iuc_pipe_room(fd, id));
 
 	ASSERT_EQ(0, peer_write(&self->peer, pid, 700, IUC_IO_BLOCK, 12, 300, &w));
@@ -876,12 +856,12 @@ TEST_F(pipe, interrupted_write_is_eintr_0x0f_and_keeps_what_it_wrote)
 	uint64_t bad;
 	int fd = self->fd;
 
-	ASSERT_EQ(0, install_usr1());
+	ASSERT_EQ(0, usr1_install());
 	start_waiting(_metadata, fd, &io, id, true, buf, cap + 500);
 	EXPECT_EQ(-EINTR, interrupt_io(_metadata, &io));
 	EXPECT_EQ(IUC_E_INTERRUPTED, io.u.w.error);
 	EXPECT_EQ(cap, io.u.w.transferred);
-	EXPECT_EQ(1, __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST));
+	EXPECT_EQ(1, usr1_caught());
 	EXPECT_EQ(0, peer_read(&self->peer, self->raw_out.peer_id, 0, IUC_IO_PARTIAL, 13, 0, cap,
 			       &r, &bad));
 	EXPECT_EQ(cap, r.transferred);

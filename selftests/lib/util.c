@@ -250,6 +250,30 @@ int block_rt_signals(void)
 	return sigprocmask(SIG_BLOCK, &set, NULL) ? -errno : 0;
 }
 
+static int usr1_count;
+
+static void usr1_count_one(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST);
+}
+
+int usr1_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = usr1_count_one;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+}
+
+int usr1_caught(void)
+{
+	return __atomic_load_n(&usr1_count, __ATOMIC_SEQ_CST);
+}
+
 bool rt_pending(int sig)
 {
 	sigset_t set;

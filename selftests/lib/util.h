@@ -72,6 +72,13 @@ bool rt_pending(int sig);
 int wait_rt(int sig, siginfo_t *si, int timeout_ms);
 /* Remove one pending @sig without waiting: the signal number or -EAGAIN. */
 int take_rt(int sig, siginfo_t *si);
+/*
+ * Catch SIGUSR1 with a handler that only counts it (SA_RESTART, so that
+ * what an interrupted IUC call answers is its own doing, not the C
+ * library's): 0 or -errno.  usr1_caught(): the count so far.
+ */
+int usr1_install(void);
+int usr1_caught(void);
 
 /* Remove capability @cap from the effective, permitted and inheritable sets. */
 int drop_cap(int cap);
