@@ -37,20 +37,8 @@ static int open_to(int fd, pid_t pid, uint8_t type, uint8_t mode,
 	return iuc_open_pipe(fd, op);
 }
 
-/* The unmapped page after @MAP_PAGES - 1 mapped ones (zeroed); NULL on failure. */
-#define MAP_PAGES	20
-static char *map_hole(void)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-	char *p = mmap(NULL, MAP_PAGES * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	if (munmap(p + (MAP_PAGES - 1) * pg, pg))
-		return NULL;
-	return p + (MAP_PAGES - 1) * pg;
-}
+/* The bad buffers' unmapped page (map_hole()) has this many good pages before it. */
+#define HOLE_PAGE	19
 
 /* PIPE_CALL arguments, as iuc_pipe_call() sets them. */
 static struct iuc_pipe_call call_args(uint64_t sc, const void *wbuf, uint64_t wcount,
@@ -256,7 +244,7 @@ static void nothing_sent(struct __test_metadata *_metadata, FIXTURE_DATA(call) *
 TEST_F(call, write_stage_errors_read_nothing)
 {
 	const uint64_t sc = self->msg_out.id, rc = self->msg_in.id;
-	char *hole = map_hole();
+	char *hole = map_hole(HOLE_PAGE, 0);
 	struct {
 		const char *what;
 		uint64_t sc;
@@ -289,7 +277,7 @@ TEST_F(call, write_stage_errors_read_nothing)
 	}
 	nothing_sent(_metadata, self);
 	answer_kept(_metadata, self, 50, 8);
-	munmap(hole - (MAP_PAGES - 1) * sysconf(_SC_PAGESIZE), MAP_PAGES * sysconf(_SC_PAGESIZE));
+	unmap_hole(hole, HOLE_PAGE, 0);
 }
 
 /* A closed SC: EPIPE 0x21, stage WRITE; the answer pending on @rc stays. */
@@ -349,7 +337,7 @@ TEST_F(call, read_stage_errors_before_the_write_send_nothing)
  */
 TEST_F(call, read_stage_errors_after_the_write_keep_the_answer)
 {
-	char *hole = map_hole();
+	char *hole = map_hole(HOLE_PAGE, 0);
 	struct iuc_pipe_call c;
 	struct iuc_pipe_read r;
 	uint64_t bad;
@@ -400,7 +388,7 @@ TEST_F(call, read_stage_errors_after_the_write_keep_the_answer)
 				       IUC_MESSAGE_MAX, &r, &bad));
 		EXPECT_EQ(10, r.result);
 	}
-	munmap(hole - (MAP_PAGES - 1) * sysconf(_SC_PAGESIZE), MAP_PAGES * sysconf(_SC_PAGESIZE));
+	unmap_hole(hole, HOLE_PAGE, 0);
 }
 
 /* Start PIPE_CALL @c in a thread and wait until its half shows @bit on @id. */
@@ -593,16 +581,11 @@ static int uring_call(struct io_uring *ring, int fd, struct iuc_pipe_call *c)
 	struct __kernel_timespec ts = { .tv_sec = TIMEOUT_MS / 1000 };
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	struct io_uring_cqe *cqe;
-	__u64 addr = (uintptr_t)c;
 	int ret;
 
 	if (!sqe)
 		return -EBUSY;
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = fd;
-	sqe->cmd_op = IUC_IOC_PIPE_CALL;
-	memcpy(sqe->cmd, &addr, sizeof(addr));
+	iuc_uring_prep(sqe, fd, IUC_IOC_PIPE_CALL, c);
 	ret = io_uring_submit(ring);
 	if (ret != 1)
 		return ret < 0 ? ret : -EIO;

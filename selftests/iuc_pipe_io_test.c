@@ -81,33 +81,9 @@ static int join_io(struct __test_metadata *_metadata, struct async_io *io)
 	return io->as.ret;
 }
 
-#define MAP_PAGES	20
+/* The bad buffers' unmapped page (map_hole()): good pages before and after it. */
 #define HOLE_PAGE	16
-
-/*
- * The unmapped page of @MAP_PAGES pages of zeroed memory: @HOLE_PAGE pages
- * before it, the rest after.  NULL on failure.
- */
-static char *map_hole(void)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-	char *p = mmap(NULL, MAP_PAGES * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0, MAP_PAGES * pg);
-	if (munmap(p + HOLE_PAGE * pg, pg))
-		return NULL;
-	return p + HOLE_PAGE * pg;
-}
-
-static void unmap_hole(char *hole)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-
-	munmap(hole - HOLE_PAGE * pg, MAP_PAGES * pg);
-}
+#define HOLE_AFTER	3
 
 /*
  * The test process, a ready target peer and four pipes of 64 KiB between
@@ -132,7 +108,7 @@ FIXTURE_SETUP(pipe)
 	self->cap = iuc_pipe_cap(1);
 	self->buf = malloc(4 * self->cap);
 	ASSERT_NE(NULL, self->buf);
-	self->hole = map_hole();
+	self->hole = map_hole(HOLE_PAGE, HOLE_AFTER);
 	ASSERT_NE(NULL, self->hole);
 	ASSERT_LE(self->cap, (uint64_t)HOLE_PAGE * sysconf(_SC_PAGESIZE));
 	ASSERT_EQ(0, open_to(self->fd, &self->peer, IUC_PIPE_TYPE_CALLER_SENDS, 1,
@@ -149,7 +125,7 @@ FIXTURE_TEARDOWN(pipe)
 {
 	target_teardown(_metadata, self->fd, &self->peer);
 	free(self->buf);
-	unmap_hole(self->hole);
+	unmap_hole(self->hole, HOLE_PAGE, HOLE_AFTER);
 }
 
 /* ---- raw pipes: the three modes ---------------------------------------- */

@@ -19,15 +19,10 @@ static int prep_iuc_cmd(struct io_uring *ring, int fd, unsigned int cmd,
 			void *args, __u64 user_data)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	__u64 addr = (uintptr_t)args;
 
 	if (!sqe)
 		return -EBUSY;
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = fd;
-	sqe->cmd_op = cmd;
-	memcpy(sqe->cmd, &addr, sizeof(addr));
+	iuc_uring_prep(sqe, fd, cmd, args);
 	sqe->user_data = user_data;
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/io_uring.h>
+
 #include "calls.h"
 
 int iuc_open(void)
@@ -388,4 +390,15 @@ int iuc_reject_service_conn(int fd, uint64_t request_id, uint32_t *err)
 	return IUC_SIMPLE_CALL(iuc_reject_service_conn,
 			       IUC_IOC_REJECT_SERVICE_CONN, request_id,
 			       request_id, err);
+}
+
+void iuc_uring_prep(struct io_uring_sqe *sqe, int fd, unsigned int cmd, void *args)
+{
+	__u64 addr = (uintptr_t)args;
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = cmd;
+	memcpy(sqe->cmd, &addr, sizeof(addr));
 }

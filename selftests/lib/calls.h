@@ -134,6 +134,16 @@ int iuc_accept_service_conn(int fd, uint64_t request_id,
 			    struct iuc_accept_service_conn *a);
 int iuc_reject_service_conn(int fd, uint64_t request_id, uint32_t *err);
 
+/* ---- io_uring ------------------------------------------------------------- */
+
+struct io_uring_sqe;
+/*
+ * Fill @sqe (all of it) as IUC call @cmd, an IUC_IOC_* command, on the IUC
+ * fd @fd: IORING_OP_URING_CMD with cmd_op @cmd and the address of @args in
+ * the command area's first 8 bytes, as the uapi header says.
+ */
+void iuc_uring_prep(struct io_uring_sqe *sqe, int fd, unsigned int cmd, void *args);
+
 #ifdef __cplusplus
 }
 #endif

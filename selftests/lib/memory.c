@@ -27,6 +27,29 @@ void *shm_anon(size_t len)
 
 /* ---- patterns ------------------------------------------------------------ */
 
+char *map_hole(size_t before, size_t after)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = (before + 1 + after) * pg;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0, len);
+	if (munmap(p + before * pg, pg)) {
+		munmap(p, len);
+		return NULL;
+	}
+	return p + before * pg;
+}
+
+void unmap_hole(char *hole, size_t before, size_t after)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	munmap(hole - before * pg, (before + 1 + after) * pg);
+}
+
 uint64_t shm_pat(uint64_t tag, uint64_t page)
 {
 	uint64_t x = (tag + 1) * 0x9E3779B97F4A7C15ull ^ (page + 1) * 0xC2B2AE3D27D4EB4Full;

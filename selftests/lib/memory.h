@@ -35,6 +35,14 @@ extern "C" {
 
 /* Private anonymous read-write memory, or NULL. */
 void *shm_anon(size_t len);
+/*
+ * An unmapped page with @before pages of zeroed, populated read-write
+ * memory right before it and @after pages after it (bad buffers that
+ * start good and run into the hole): the hole, or NULL.  unmap_hole()
+ * takes the same counts and unmaps the rest.
+ */
+char *map_hole(size_t before, size_t after);
+void unmap_hole(char *hole, size_t before, size_t after);
 uint64_t shm_pat(uint64_t tag, uint64_t page);
 
 struct shm_fault {

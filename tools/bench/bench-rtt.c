@@ -93,7 +93,7 @@ static int uring_round_trip(uint64_t sc, uint64_t rc, void *buf, size_t size)
 	sqe = io_uring_get_sqe(&rtt_ring);
 	if (!sqe)
 		return -EBUSY;
-	uring_prep_iuc(sqe, iuc_fd, IUC_IOC_PIPE_WRITE, &wr);
+	iuc_uring_prep(sqe, iuc_fd, IUC_IOC_PIPE_WRITE, &wr);
 	sqe->flags |= IOSQE_IO_LINK;
 	sqe = io_uring_get_sqe(&rtt_ring);
 	if (!sqe)
@@ -102,7 +102,7 @@ static int uring_round_trip(uint64_t sc, uint64_t rc, void *buf, size_t size)
 	 * No IOSQE_ASYNC: the kernel may read the linked read's entry only
 	 * when it runs, but we write no new entry before both completed.
 	 */
-	uring_prep_iuc(sqe, iuc_fd, IUC_IOC_PIPE_READ, &rd);
+	iuc_uring_prep(sqe, iuc_fd, IUC_IOC_PIPE_READ, &rd);
 	r = io_uring_submit_and_wait(&rtt_ring, 2);
 	if (r < 0)
 		return r;

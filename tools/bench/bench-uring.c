@@ -103,17 +103,6 @@ int uring_pin_workers(struct io_uring *ring)
 	return io_uring_register_iowq_aff(ring, sizeof(mine), &mine);
 }
 
-void uring_prep_iuc(struct io_uring_sqe *sqe, int fd, unsigned int cmd, void *args)
-{
-	__u64 addr = (uintptr_t)args;
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = fd;
-	sqe->cmd_op = cmd;
-	memcpy(sqe->cmd, &addr, sizeof(addr));
-}
-
 /* Queue IUC call @cmd on @args, tagged @tag. */
 static void queue_cmd(int iuc, unsigned int cmd, void *args, uint64_t tag)
 {
@@ -121,7 +110,7 @@ static void queue_cmd(int iuc, unsigned int cmd, void *args, uint64_t tag)
 
 	if (!sqe)
 		die("uring batch: submission queue full");
-	uring_prep_iuc(sqe, iuc, cmd, args);
+	iuc_uring_prep(sqe, iuc, cmd, args);
 	sqe->user_data = tag;
 }
 

@@ -220,14 +220,8 @@ struct binder_window *binder_window_new(void);
 /* ---- io_uring (bench-uring.c) ---------------------------------------------------------- */
 
 struct io_uring;
-struct io_uring_sqe;
 /* Keep @ring's io-wq workers on the CPUs the calling thread may use: 0 or -errno. */
 int uring_pin_workers(struct io_uring *ring);
-/*
- * @sqe as IUC call @cmd on the IUC fd @fd (IORING_OP_URING_CMD: cmd_op =
- * @cmd, the command area's first 8 bytes = the address of @args).
- */
-void uring_prep_iuc(struct io_uring_sqe *sqe, int fd, unsigned int cmd, void *args);
 
 /* ---- the benchmarks ------------------------------------------------------------- */
 
